@@ -1,0 +1,213 @@
+/**
+ * Core domain types. `core` is pure: these shapes are what the Exchange and HelloID
+ * clients map their wire objects to at their edge. No wire shape leaks in here,
+ * except that permission booleans may still be strings ("True"), because Exchange
+ * sends them that way and core owns the one tolerant parser for them.
+ */
+
+/** A boolean as Exchange may send it: true, "True", "false", null (= false). */
+export type LooseBool = boolean | string | null | undefined;
+
+/** One row of Get-MailboxPermission. */
+export interface PermissionEntry {
+  /** The `User` column: a UPN, a group name, `NT AUTHORITY\SELF`, a SID, `DOMAIN\name`. */
+  trustee: string;
+  accessRights: string[];
+  isInherited: LooseBool;
+  deny: LooseBool;
+}
+
+/** An in-scope shared mailbox as read from Get-Mailbox, with its permission rows. */
+export interface Mailbox {
+  /** Exchange `Guid` (stable identity). */
+  guid: string;
+  displayName: string;
+  primarySmtpAddress: string;
+  alias?: string;
+  /** Permission rows; `null` when the read failed after retries (the mailbox is then "incomplete"). */
+  permissions: PermissionEntry[] | null;
+  /** Why the permission read failed, when it did (no secrets: method + URL + status). */
+  permissionError?: string;
+}
+
+/** An Exchange user (Get-User). */
+export interface ExchangeUser {
+  userPrincipalName: string;
+  displayName?: string;
+  /** Entra object id (`ExternalDirectoryObjectId`). */
+  externalDirectoryObjectId?: string;
+  /** Exchange `Guid`. */
+  guid?: string;
+}
+
+/** A member of a mail-enabled group (reduced recipient object). */
+export interface GroupMember {
+  name?: string;
+  displayName?: string;
+  primarySmtpAddress?: string;
+  externalDirectoryObjectId?: string;
+  guid?: string;
+  /** Present on some members; used when no id matches. */
+  userPrincipalName?: string;
+  /** `RecipientTypeDetails`, e.g. UserMailbox, MailUniversalSecurityGroup. */
+  recipientTypeDetails?: string;
+}
+
+/** A mail-enabled group that was read because it is a trustee or nested in one. */
+export interface ExchangeGroup {
+  /** The group's Name (what Get-MailboxPermission shows as `User`). */
+  name: string;
+  displayName?: string;
+  primarySmtpAddress?: string;
+  alias?: string;
+  guid?: string;
+  externalDirectoryObjectId?: string;
+  /** `RecipientTypeDetails`, e.g. MailUniversalSecurityGroup. */
+  recipientTypeDetails: string;
+  /** Members; `null` when the member read failed. */
+  members: GroupMember[] | null;
+  memberError?: string;
+}
+
+/** Everything read from Exchange. */
+export interface ExchangeSnapshot {
+  mailboxes: Mailbox[];
+  users: ExchangeUser[];
+  groups: ExchangeGroup[];
+}
+
+export interface HelloIdUser {
+  userGuid: string;
+  userName: string;
+  displayName?: string;
+}
+
+export interface HelloIdGroup {
+  groupGuid: string;
+  name: string;
+  /** null or "" means Local. */
+  source: string | null;
+  /** Member userGUIDs; `null` when not read (not an owner group) or when the read failed. */
+  members: string[] | null;
+  /** Set when the member read was attempted and failed. */
+  memberError?: string;
+}
+
+export interface HelloIdSnapshot {
+  users: HelloIdUser[];
+  groups: HelloIdGroup[];
+}
+
+/** The sync options core needs (a subset of the effective config). */
+export interface SyncOptions {
+  groupSource: string;
+  groupPrefix: string;
+  groupSuffix: string;
+  removeMembers: boolean;
+  protectedUsers: string[];
+  expandGroups: boolean;
+  limits: {
+    maxRemovals: number;
+    maxRemovalPercent: number;
+    allowEmptyingGroups: boolean;
+  };
+}
+
+export type WarningCode =
+  | 'unresolved-trustee'
+  | 'no-helloid-user'
+  | 'no-owner-group'
+  | 'ambiguous-owner-group'
+  | 'incomplete-read'
+  | 'group-read-failed';
+
+export interface Warning {
+  code: WarningCode;
+  /** Primary SMTP address of the mailbox concerned, when there is one. */
+  mailbox?: string;
+  /** The trustee, UPN, group name … the warning is about. */
+  subject?: string;
+  message: string;
+}
+
+/** One FullAccess holder of a mailbox, with how they hold it. */
+export interface Holder {
+  userPrincipalName: string;
+  displayName?: string;
+  /** Holds FullAccess directly. */
+  direct: boolean;
+  /** Each group chain granting access, outermost (the trustee) first, sorted. */
+  via: string[][];
+}
+
+export interface DesiredMailbox {
+  guid: string;
+  displayName: string;
+  primarySmtpAddress: string;
+  /** groupPrefix + DisplayName + groupSuffix */
+  ownerGroupName: string;
+  /** false when the permission read (or a group expansion under it) failed. */
+  complete: boolean;
+  /** Sorted by UPN (case-insensitive). */
+  holders: Holder[];
+}
+
+/** Derived from Exchange + config alone, never from HelloID (spec §5). */
+export interface DesiredState {
+  mailboxes: DesiredMailbox[];
+  warnings: Warning[];
+}
+
+export type Action = 'add' | 'remove';
+
+export interface Change {
+  action: Action;
+  groupGuid: string;
+  groupName: string;
+  userGuid: string;
+  userName: string;
+  /** Primary SMTP address of the mailbox behind the group. */
+  mailbox: string;
+  /** Display only — never drives apply. */
+  reason: string;
+}
+
+export interface KeptMember {
+  groupGuid: string;
+  groupName: string;
+  userGuid: string;
+  userName: string;
+  mailbox: string;
+  reason: string;
+}
+
+/** A HelloID group that belongs to an in-scope mailbox and therefore is managed. */
+export interface ManagedGroup {
+  groupGuid: string;
+  groupName: string;
+  mailbox: string;
+  mailboxDisplayName: string;
+  /** userGUIDs observed at plan time, sorted. */
+  observedMembers: string[];
+  /** userGUIDs after the changes, sorted. */
+  plannedMembers: string[];
+  /** false when either side's read for this group was incomplete: no removals. */
+  complete: boolean;
+}
+
+export interface LimitViolation {
+  rule: 'maxRemovals' | 'maxRemovalPercent' | 'allowEmptyingGroups';
+  message: string;
+  groupGuid?: string;
+}
+
+export interface DiffResult {
+  /** Every managed group, sorted by name (affected or not). */
+  groups: ManagedGroup[];
+  /** Sorted by group name, then user name, then action. */
+  changes: Change[];
+  kept: KeptMember[];
+  /** Desired-state warnings plus HelloID-side warnings, sorted. */
+  warnings: Warning[];
+  limitViolations: LimitViolation[];
+}
