@@ -1,0 +1,62 @@
+/**
+ * `ownersync validate [-c FILE] [--online]`: load and check the configuration, print
+ * a short summary of what it resolves to, and with --online also run the registered
+ * credential/reachability checks. Problems are thrown as ConfigError; the CLI entry
+ * prints each one and exits 1.
+ */
+import { Flags } from '@oclif/core';
+import { BaseCommand } from '../cli/base-command.js';
+import { redactedConfig, type RedactedConfig } from '../config/digest.js';
+import { DEFAULT_CONFIG_FILE, loadConfig } from '../config/load.js';
+import { runOnlineCheck, type OnlineCheckResult } from '../config/online.js';
+import type { EffectiveConfig } from '../config/types.js';
+import { OwnersyncError } from '../errors.js';
+import { redact } from '../redact.js';
+
+/** The lines printed after "OK: <file> is valid". */
+function summaryLines(cfg: EffectiveConfig): string[] {
+  const ex = cfg.exchange;
+  const tenant = `${ex.tenantId}${ex.organization ? ` (${ex.organization})` : ''}, ${ex.environment}`;
+  const auth = ex.certificate ? `certificate ${ex.certificate.path}` : 'client secret';
+  const l = cfg.sync.limits;
+  return [
+    `  tenant:        ${tenant}`,
+    `  Exchange:      ${ex.adminApiUrl} (sign-in ${ex.authorityHost})`,
+    `  HelloID:       ${cfg.helloid.baseUrl}`,
+    `  auth:          ${auth}`,
+    `  removeMembers: ${String(cfg.sync.removeMembers)}`,
+    `  limits:        maxRemovals ${l.maxRemovals}, maxRemovalPercent ${l.maxRemovalPercent}, allowEmptyingGroups ${String(l.allowEmptyingGroups)}`,
+  ];
+}
+
+function onlineLines(results: readonly OnlineCheckResult[]): string[] {
+  return results.map((r) => redact(`  ${r.ok ? 'ok  ' : 'FAIL'}  ${r.service}: ${r.detail}`));
+}
+
+export class Validate extends BaseCommand {
+  static override summary = 'Check the configuration file.';
+  static override description =
+    'Reads the configuration, replaces ${NAME} references from the environment, validates it against the schema and reports every problem at once. With --online, also signs in and checks that Exchange Online and HelloID are reachable.';
+  static override examples = ['<%= config.bin %> validate', '<%= config.bin %> validate -c config/prod.yaml --online'];
+
+  static override flags = {
+    config: Flags.string({ char: 'c', description: 'Configuration file.', default: DEFAULT_CONFIG_FILE }),
+    online: Flags.boolean({ description: 'Also check credentials and reachability of Entra ID, Exchange Online and HelloID.' }),
+  };
+
+  /** Returns the config without secrets, so a future --json cannot print one. */
+  async run(): Promise<RedactedConfig> {
+    const { flags } = await this.parse(Validate);
+    const cfg = await loadConfig(flags.config);
+    this.log(`OK: ${flags.config} is valid`);
+    for (const line of summaryLines(cfg)) this.log(line);
+    if (flags.online) {
+      const results = await runOnlineCheck(cfg);
+      this.log('online checks:');
+      for (const line of onlineLines(results)) this.log(line);
+      const failed = results.filter((r) => !r.ok).map((r) => r.service);
+      if (failed.length > 0) throw new OwnersyncError(`online check failed: ${failed.join(', ')}`);
+    }
+    return redactedConfig(cfg);
+  }
+}

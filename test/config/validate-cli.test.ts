@@ -1,0 +1,100 @@
+/**
+ * End-to-end: `node bin/run.js validate` as a user runs it, exit codes included.
+ * The full `npm run build` compiles every module, some of which other people are
+ * still writing, so this compiles only the CLI entry and the validate command (and
+ * what they import) into a temporary package that links the real node_modules.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SENTINELS, variant } from './helpers.js';
+
+const REPO = path.resolve(import.meta.dirname, '../..');
+
+describe('ownersync validate (spawned CLI)', () => {
+  let pkg: string;
+
+  beforeAll(() => {
+    pkg = mkdtempSync(path.join(tmpdir(), 'ownersync-cli-'));
+    writeFileSync(
+      path.join(pkg, 'tsconfig.json'),
+      JSON.stringify({
+        extends: path.join(REPO, 'tsconfig.json'),
+        compilerOptions: {
+          rootDir: path.join(REPO, 'src'),
+          outDir: path.join(pkg, 'dist'),
+          noEmit: false,
+          sourceMap: false,
+          typeRoots: [path.join(REPO, 'node_modules/@types')],
+        },
+        files: [path.join(REPO, 'src/cli/main.ts'), path.join(REPO, 'src/commands/validate.ts')],
+        include: [],
+      }),
+    );
+    execFileSync(process.execPath, [path.join(REPO, 'node_modules/typescript/bin/tsc'), '-p', path.join(pkg, 'tsconfig.json')], {
+      stdio: 'pipe',
+    });
+    mkdirSync(path.join(pkg, 'bin'));
+    copyFileSync(path.join(REPO, 'bin/run.js'), path.join(pkg, 'bin/run.js'));
+    copyFileSync(path.join(REPO, 'package.json'), path.join(pkg, 'package.json'));
+    symlinkSync(path.join(REPO, 'node_modules'), path.join(pkg, 'node_modules'), 'dir');
+    symlinkSync(path.join(REPO, 'schemas'), path.join(pkg, 'schemas'), 'dir');
+  }, 120_000);
+
+  afterAll(() => rmSync(pkg, { recursive: true, force: true }));
+
+  const cli = (args: string[], env: Record<string, string> = SENTINELS) =>
+    spawnSync(process.execPath, [path.join(pkg, 'bin/run.js'), ...args], {
+      cwd: pkg,
+      encoding: 'utf8',
+      env: { PATH: process.env.PATH ?? '', HOME: pkg, ...env },
+    });
+
+  it('exits 0 and prints OK with a summary', () => {
+    writeFileSync(path.join(pkg, 'good.yaml'), variant(() => {}));
+    const r = cli(['validate', '-c', 'good.yaml']);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/^OK: good\.yaml is valid\n {2}tenant: /);
+    for (const s of Object.values(SENTINELS)) expect(r.stdout).not.toContain(s);
+  });
+
+  it('validates the shipped example', () => {
+    const r = cli(['validate', '-c', path.join(REPO, 'examples/ownersync.yaml')]);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('removeMembers: false');
+  });
+
+  it('exits 1 and prints every problem, without a stack trace or a secret', () => {
+    writeFileSync(
+      path.join(pkg, 'bad.yaml'),
+      variant((o) => {
+        o.exchange.tenantId = '${OWNERSYNC_CLIENT_SECRET}';
+        o.sync = { removeMembers: 'yes' };
+      }),
+    );
+    const r = cli(['validate', '-c', 'bad.yaml']);
+    expect(r.status).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toBe('Error: bad.yaml: exchange.tenantId must be a GUID\nbad.yaml: sync.removeMembers must be boolean\n');
+  });
+
+  it('exits 1 naming a missing file', () => {
+    const r = cli(['validate']);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('ownersync.yaml: cannot read the configuration file: no such file');
+  });
+
+  it('exits 64 on an unknown flag', () => {
+    const r = cli(['validate', '--onlin']);
+    expect(r.status).toBe(64);
+  });
+
+  it('--online says when this build has no online checks', () => {
+    const r = cli(['validate', '-c', 'good.yaml', '--online']);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toBe('Error: online checks are not available in this build\n');
+  });
+});
