@@ -1,0 +1,179 @@
+/**
+ * Execute a verified plan: every change once, at most `concurrency` at a time, every
+ * outcome journaled, and one failed write never stopping the others (the original
+ * task aborted on the first failure and left HelloID half-done with no record).
+ *
+ * Retrying 429/5xx/network errors is the HelloID client's job; here a write that
+ * still fails is recorded as failed, the receipt says so, and the exit code is 4.
+ * A re-run of the same plan reads the journal and skips what is already done.
+ */
+import { OwnersyncError } from '../errors.js';
+import { redact } from '../redact.js';
+import type { Change } from '../core/types.js';
+import type { HelloIdWriteApi } from '../helloid/types.js';
+import { writeFileAtomic } from '../plan/plan-file.js';
+import type { PlanFile } from '../plan/types.js';
+import { JournalWriter, journalKey, readJournal, settledChanges } from './journal.js';
+import { runPool } from './pool.js';
+import type { ChangeOutcome, JournalEntry, Receipt, ReceiptChange, ReceiptSummary } from './types.js';
+
+export interface ExecuteProgress {
+  /** Changes finished so far (skipped ones included). */
+  finished: number;
+  total: number;
+  change: ReceiptChange;
+}
+
+export interface ExecuteOptions {
+  /** Parallel HelloID writes. */
+  concurrency: number;
+  /** `<plan>.journal.jsonl`; created when missing, appended to otherwise. */
+  journalPath: string;
+  /** Where to write the receipt JSON (`<plan>.receipt.json`); not written when omitted. */
+  receiptPath?: string;
+  onProgress?: (p: ExecuteProgress) => void;
+  /** Clock for journal and receipt times. @default () => new Date() */
+  now?: () => Date;
+  /**
+   * Members read just before executing (from the drift check), by group guid. A change
+   * already in effect there is recorded as `already` without a write; a change the
+   * journal calls done but that is not in effect there any more is written again.
+   */
+  currentMembers?: ReadonlyMap<string, readonly string[]>;
+  /** fsync every journal line. @default true */
+  durableJournal?: boolean;
+}
+
+function errorText(err: unknown): string {
+  const text = err instanceof Error ? err.message : String(err);
+  return redact(text || 'unknown error');
+}
+
+/** Run the plan's changes against HelloID; resolves with the receipt (never rejects for a failed write). */
+export async function executePlan(plan: PlanFile, api: HelloIdWriteApi, options: ExecuteOptions): Promise<Receipt> {
+  const now = options.now ?? (() => new Date());
+  const startedAt = now().toISOString();
+  const settled = settledChanges(readJournal(options.journalPath, plan.digest));
+  const current = new Map<string, Set<string>>();
+  for (const [g, members] of options.currentMembers ?? []) current.set(g.toLowerCase(), new Set(members.map((m) => m.toLowerCase())));
+
+  const journal = new JournalWriter(options.journalPath, { durable: options.durableJournal ?? true });
+  const results: ReceiptChange[] = new Array(plan.changes.length);
+  let finished = 0;
+
+  const record = (index: number, change: Change, outcome: ChangeOutcome, at: string, extra: { error?: string; note?: string } = {}): void => {
+    const r: ReceiptChange = {
+      action: change.action,
+      groupGuid: change.groupGuid,
+      groupName: change.groupName,
+      userGuid: change.userGuid,
+      userName: change.userName,
+      outcome,
+      at,
+      ...extra,
+    };
+    results[index] = r;
+    finished++;
+    options.onProgress?.({ finished, total: plan.changes.length, change: r });
+  };
+
+  const line = (change: Change, outcome: JournalEntry['outcome'], error?: string): JournalEntry => {
+    const entry: JournalEntry = {
+      digest: plan.digest,
+      groupGuid: change.groupGuid,
+      userGuid: change.userGuid,
+      action: change.action,
+      outcome,
+      at: now().toISOString(),
+    };
+    if (error !== undefined) entry.error = error;
+    return entry;
+  };
+
+  try {
+    await runPool(plan.changes, options.concurrency, async (change, index) => {
+      const key = journalKey(change.groupGuid, change.userGuid, change.action);
+      const earlier = settled.get(key);
+      const members = current.get(change.groupGuid.toLowerCase());
+      // What HelloID showed just before executing, when known: true = already in effect.
+      const inEffect = members ? (change.action === 'add') === members.has(change.userGuid.toLowerCase()) : undefined;
+
+      // Journaled as settled by an earlier run — unless the fresh read shows it undone
+      // since, in which case the approved change is simply made again.
+      if (earlier && inEffect !== false) {
+        record(index, change, 'skipped', earlier.at, { note: `journaled as ${earlier.outcome} by an earlier run of this plan` });
+        return;
+      }
+
+      if (inEffect === true) {
+        const entry = line(change, 'already');
+        let note = 'already in effect when apply read the group';
+        try {
+          journal.append(entry);
+        } catch (err) {
+          note += `; not journaled: ${errorText(err)}`;
+        }
+        record(index, change, 'already', entry.at, { note });
+        return;
+      }
+
+      // Journal the intent first: if the process dies mid-write, the re-run's drift
+      // check knows this change may have landed.
+      try {
+        journal.append(line(change, 'started'));
+      } catch (err) {
+        record(index, change, 'failed', now().toISOString(), { error: `not attempted: cannot write the journal: ${errorText(err)}` });
+        return;
+      }
+
+      let outcome: ChangeOutcome;
+      let error: string | undefined;
+      try {
+        const res = change.action === 'add' ? await api.addMember(change.groupGuid, change.userGuid) : await api.removeMember(change.groupGuid, change.userGuid);
+        outcome = res === 'added' || res === 'removed' ? 'done' : 'already';
+      } catch (err) {
+        outcome = 'failed';
+        error = errorText(err);
+      }
+
+      const entry = line(change, outcome as JournalEntry['outcome'], error);
+      const extra: { error?: string; note?: string } = {};
+      if (error !== undefined) extra.error = error;
+      try {
+        journal.append(entry);
+      } catch (err) {
+        extra.note = `not journaled: ${errorText(err)}`;
+      }
+      record(index, change, outcome, entry.at, extra);
+    });
+  } finally {
+    journal.close();
+  }
+
+  const summary: ReceiptSummary = { total: results.length, done: 0, already: 0, failed: 0, skipped: 0 };
+  for (const r of results) summary[r.outcome]++;
+  const receipt: Receipt = {
+    receiptVersion: 1,
+    digest: plan.digest,
+    startedAt,
+    finishedAt: now().toISOString(),
+    status: summary.failed > 0 ? 'partial' : 'applied',
+    exitCode: summary.failed > 0 ? 4 : 0,
+    summary,
+    changes: results,
+    journalPath: options.journalPath,
+  };
+  if (options.receiptPath) {
+    try {
+      writeFileAtomic(options.receiptPath, `${JSON.stringify(receipt, null, 2)}\n`);
+    } catch (err) {
+      throw new OwnersyncError(
+        `apply finished (${summary.done} done, ${summary.already} already, ${summary.failed} failed; see ${options.journalPath}) ` +
+          `but the receipt cannot be written: ${errorText(err)}`,
+        undefined,
+        { cause: err },
+      );
+    }
+  }
+  return receipt;
+}
