@@ -1,0 +1,112 @@
+/**
+ * `ownersync emulator`: run the local emulator of Entra ID, the Exchange Online admin
+ * API and HelloID until SIGINT/SIGTERM, and print what a user needs to point
+ * ownersync (in another shell) at it: the base URL, the CA file and the
+ * NODE_EXTRA_CA_CERTS line, the emulator-only credentials, an ownersync.yaml snippet
+ * and the control token.
+ */
+import { Flags } from '@oclif/core';
+import { fileURLToPath } from 'node:url';
+import { BaseCommand } from '../cli/base-command.js';
+import { UsageError } from '../errors.js';
+import { start, type Emulator, type Faults } from '../emulator/index.js';
+
+/** examples/demo-tenant.yaml: the compiled file is dist/commands/emulator.js, the package root two levels up. */
+export const DEFAULT_FIXTURE = fileURLToPath(new URL('../../examples/demo-tenant.yaml', import.meta.url));
+
+/** What the command prints once the emulator listens. */
+export function renderBanner(emu: Emulator, fixturePath: string): string {
+  const ex = emu.state.exchange;
+  const shared = ex.mailboxes.filter((m) => m.recipientTypeDetails === 'SharedMailbox').length;
+  const env = emu.env();
+  const lines = [
+    'ownersync emulator: Entra ID, Exchange Online admin API and HelloID',
+    `  fixture   ${fixturePath} (${emu.model.displayName}: ${shared} shared mailboxes, ${ex.users.filter((u) => u.kind === 'user').length} users, ${emu.state.helloid.groups.length} HelloID groups)`,
+    `  base URL  ${emu.url}`,
+    `  CA        ${emu.caPath}`,
+    `  control   ${emu.url}/_emulator/stats   (Authorization: Bearer ${emu.controlToken})`,
+    '',
+    '# In the shell that runs ownersync (NODE_EXTRA_CA_CERTS is read when node starts):',
+    ...Object.entries(env).map(([k, v]) => `export ${k}=${shellQuote(v)}`),
+    '# (emulator-only credentials from the fixture; they are accepted nowhere else)',
+    '',
+    emu.configSnippet().trimEnd(),
+    '',
+    'Press Ctrl+C to stop.',
+  ];
+  return lines.join('\n');
+}
+
+function shellQuote(v: string): string {
+  return /^[A-Za-z0-9_./:@%+=-]+$/.test(v) ? v : `'${v.replace(/'/g, "'\\''")}'`;
+}
+
+export class EmulatorCommand extends BaseCommand {
+  static override summary = 'Run the local emulator of Entra ID, Exchange Online and HelloID.';
+  static override description =
+    'Serves a tenant fixture over HTTPS on 127.0.0.1 with a throwaway CA, prints how to point ownersync at it, and runs until Ctrl+C. Fault controls (latency, concurrency limits, random failures) can be set here and changed at run time through the control endpoints under /_emulator/ (GET stats, POST faults, POST reset-stats, /_emulator/helloid/groups/…), which require the printed control token.';
+  static override examples = [
+    '<%= config.bin %> emulator',
+    '<%= config.bin %> emulator --port 8443 --latency 50 --concurrency 4',
+    '<%= config.bin %> emulator --fixture /tmp/tenant.json --fail-rate 0.05 --seed 7',
+  ];
+  static override flags = {
+    fixture: Flags.string({ char: 'f', description: 'Tenant fixture (.yaml or .json). Default: the bundled demo tenant.' }),
+    port: Flags.integer({ char: 'p', description: 'Port on 127.0.0.1 (0 = any free port).', default: 0, min: 0, max: 65535 }),
+    latency: Flags.integer({ description: 'Added latency per request (ms).', min: 0 }),
+    concurrency: Flags.integer({ description: 'In-flight limit per service; above it requests get 429 with Retry-After.', min: 1 }),
+    'retry-after': Flags.string({ description: 'Retry-After on 429/503, in seconds (may be fractional).' }),
+    'fail-rate': Flags.string({ description: 'Fraction (0..1) of requests failing with a random 429 or 503.' }),
+    seed: Flags.integer({ description: 'Seed for the random faults.' }),
+    'control-token': Flags.string({ description: 'Token for /_emulator/* (default: random, printed).', env: 'OWNERSYNC_EMULATOR_CONTROL_TOKEN' }),
+    'ca-out': Flags.string({ description: 'Also keep the CA certificate at this path (default: a temp file removed at exit).' }),
+  };
+
+  /** Resolves when the process is asked to stop; replaceable in tests. */
+  static waitForStop: () => Promise<string> = () =>
+    new Promise((resolve) => {
+      const done = (sig: string) => () => {
+        process.off('SIGINT', onInt);
+        process.off('SIGTERM', onTerm);
+        resolve(sig);
+      };
+      const onInt = done('SIGINT');
+      const onTerm = done('SIGTERM');
+      process.once('SIGINT', onInt);
+      process.once('SIGTERM', onTerm);
+    });
+
+  async run(): Promise<void> {
+    const { flags } = await this.parse(EmulatorCommand);
+    const faults: Partial<Faults> = {};
+    if (flags.latency !== undefined) faults.latencyMs = flags.latency;
+    if (flags.concurrency !== undefined) faults.concurrency = { entra: flags.concurrency, exchange: flags.concurrency, helloid: flags.concurrency };
+    if (flags.seed !== undefined) faults.seed = flags.seed;
+    if (flags['retry-after'] !== undefined) faults.retryAfterSeconds = fraction(flags['retry-after'], '--retry-after', Number.POSITIVE_INFINITY);
+    if (flags['fail-rate'] !== undefined) faults.randomFailRate = fraction(flags['fail-rate'], '--fail-rate', 1);
+
+    const fixturePath = flags.fixture ?? DEFAULT_FIXTURE;
+    const emu = await start({
+      fixture: fixturePath,
+      port: flags.port,
+      faults,
+      options: { controlToken: flags['control-token'], caPath: flags['ca-out'] },
+    });
+    try {
+      this.log(renderBanner(emu, fixturePath));
+      const sig = await EmulatorCommand.waitForStop();
+      const s = emu.stats();
+      this.logToStderr(`\n${sig}: stopping after ${s.totals.requests} requests (${s.totals.status429} × 429, ${s.totals.status5xx} × 5xx).`);
+    } finally {
+      await emu.stop();
+    }
+  }
+}
+
+function fraction(text: string, flag: string, max: number): number {
+  const n = Number(text);
+  if (!Number.isFinite(n) || n < 0 || n > max) throw new UsageError(`${flag} must be a number between 0 and ${max === 1 ? '1' : 'any positive value'}, got '${text}'`);
+  return n;
+}
+
+export default EmulatorCommand;
