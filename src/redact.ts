@@ -16,10 +16,14 @@ export function registerSecret(value: string | undefined | null): void {
   secrets.add(encodeURIComponent(value));
 }
 
-/** Replace every registered secret in `text` with `***`. */
+/**
+ * Replace every registered secret in `text` with `***`. Longest first: a secret can
+ * sit inside another (the HelloID secret's base64 inside the Basic header's base64),
+ * and replacing the inner one first would leave the rest of the outer one readable.
+ */
 export function redact(text: string): string {
   let out = text;
-  for (const s of secrets) {
+  for (const s of [...secrets].sort((a, b) => b.length - a.length)) {
     if (s.length >= 4 && out.includes(s)) out = out.split(s).join('***');
   }
   return out;

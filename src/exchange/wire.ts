@@ -1,0 +1,196 @@
+/**
+ * Exchange admin API objects → core types. The API is parsed tolerantly (property
+ * names case-insensitively, rights as an array or a comma string, the `PermissionList`
+ * wrapped form of the Get-EXO REST cmdlets) because different cmdlet paths and
+ * module versions have been seen to differ; core never sees a wire shape.
+ */
+import type { ExchangeGroup, ExchangeUser, GroupMember, LooseBool, Mailbox, PermissionEntry } from '../core/types.js';
+
+export type WireObject = Record<string, unknown>;
+
+/** A property by name, case-insensitively (exact match first, it is the common case). */
+export function prop(obj: WireObject, name: string): unknown {
+  if (Object.hasOwn(obj, name)) return obj[name];
+  const lower = name.toLowerCase();
+  for (const key of Object.keys(obj)) if (key.toLowerCase() === lower) return obj[key];
+  return undefined;
+}
+
+/** A string property (numbers stringified), or undefined when absent, null or empty. */
+export function str(obj: WireObject, ...names: string[]): string | undefined {
+  for (const name of names) {
+    const v = prop(obj, name);
+    if (typeof v === 'string' && v.trim() !== '') return v;
+    if (typeof v === 'number') return String(v);
+  }
+  return undefined;
+}
+
+function looseBool(v: unknown): LooseBool {
+  if (typeof v === 'boolean' || typeof v === 'string' || v === null || v === undefined) return v;
+  if (typeof v === 'number') return v !== 0;
+  return String(v);
+}
+
+function rights(v: unknown): string[] {
+  const out: string[] = [];
+  const add = (s: string): void => {
+    for (const part of s.split(',')) {
+      const t = part.trim();
+      if (t !== '') out.push(t);
+    }
+  };
+  if (typeof v === 'string') add(v);
+  else if (Array.isArray(v)) for (const item of v) if (typeof item === 'string') add(item);
+  return out;
+}
+
+function isObject(v: unknown): v is WireObject {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** The trustee of a row: `User` is normally a string; an object is reduced to its best name. */
+function trusteeOf(row: WireObject): string {
+  const u = prop(row, 'User') ?? prop(row, 'Trustee');
+  if (typeof u === 'string') return u;
+  if (isObject(u)) return str(u, 'UserPrincipalName', 'Name', 'DisplayName', 'PrimarySmtpAddress', 'SecurityIdentifier') ?? JSON.stringify(u);
+  return u === undefined || u === null ? '' : String(u);
+}
+
+/** Get-MailboxPermission rows → PermissionEntry[] (one row may carry several in PermissionList). */
+export function toPermissionEntries(rows: unknown[]): PermissionEntry[] {
+  const out: PermissionEntry[] = [];
+  for (const row of rows) {
+    if (!isObject(row)) continue;
+    const trustee = trusteeOf(row);
+    const list = prop(row, 'PermissionList');
+    if (Array.isArray(list)) {
+      for (const p of list) {
+        if (!isObject(p)) continue;
+        out.push({
+          trustee: typeof prop(p, 'User') === 'string' ? (prop(p, 'User') as string) : trustee,
+          accessRights: rights(prop(p, 'AccessRights')),
+          isInherited: looseBool(prop(p, 'IsInherited')),
+          deny: looseBool(prop(p, 'Deny')),
+        });
+      }
+      continue;
+    }
+    out.push({
+      trustee,
+      accessRights: rights(prop(row, 'AccessRights')),
+      isInherited: looseBool(prop(row, 'IsInherited')),
+      deny: looseBool(prop(row, 'Deny')),
+    });
+  }
+  return out;
+}
+
+/** A Get-Mailbox object → Mailbox (permissions not read yet: null, without an error). */
+export function toMailbox(o: WireObject): Mailbox {
+  const guid = str(o, 'Guid', 'ExchangeGuid', 'ExternalDirectoryObjectId', 'Identity') ?? '';
+  const smtp = str(o, 'PrimarySmtpAddress', 'WindowsEmailAddress', 'UserPrincipalName') ?? '';
+  const mailbox: Mailbox = {
+    guid,
+    displayName: str(o, 'DisplayName', 'Name') ?? smtp,
+    primarySmtpAddress: smtp,
+    permissions: null,
+  };
+  const alias = str(o, 'Alias');
+  if (alias !== undefined) mailbox.alias = alias;
+  return mailbox;
+}
+
+/** The Identity to pass to Get-MailboxPermission: the Guid, which is unambiguous. */
+export function mailboxIdentity(m: Mailbox): string {
+  return m.guid || m.primarySmtpAddress;
+}
+
+/** A Get-User object → ExchangeUser, or undefined when it has no UPN (cannot be matched). */
+export function toUser(o: WireObject): ExchangeUser | undefined {
+  const upn = str(o, 'UserPrincipalName');
+  if (upn === undefined) return undefined;
+  const user: ExchangeUser = { userPrincipalName: upn };
+  const dn = str(o, 'DisplayName');
+  if (dn !== undefined) user.displayName = dn;
+  const ext = str(o, 'ExternalDirectoryObjectId');
+  if (ext !== undefined) user.externalDirectoryObjectId = ext;
+  const guid = str(o, 'Guid');
+  if (guid !== undefined) user.guid = guid;
+  return user;
+}
+
+/** A reduced recipient object (Get-DistributionGroupMember) → GroupMember. */
+export function toGroupMember(o: WireObject): GroupMember {
+  const m: GroupMember = {};
+  const fields: Array<[keyof GroupMember, string]> = [
+    ['name', 'Name'],
+    ['displayName', 'DisplayName'],
+    ['primarySmtpAddress', 'PrimarySmtpAddress'],
+    ['externalDirectoryObjectId', 'ExternalDirectoryObjectId'],
+    ['guid', 'Guid'],
+    ['userPrincipalName', 'UserPrincipalName'],
+    ['recipientTypeDetails', 'RecipientTypeDetails'],
+  ];
+  for (const [key, wire] of fields) {
+    const v = str(o, wire);
+    if (v !== undefined) m[key] = v;
+  }
+  return m;
+}
+
+/** A Get-Recipient object → the group fields of ExchangeGroup (members filled in later). */
+export function toGroupHeader(o: WireObject, fallbackName: string): Omit<ExchangeGroup, 'members'> {
+  const g: Omit<ExchangeGroup, 'members'> = {
+    name: str(o, 'Name') ?? fallbackName,
+    recipientTypeDetails: str(o, 'RecipientTypeDetails') ?? 'Unknown',
+  };
+  const fields: Array<[keyof ExchangeGroup, string]> = [
+    ['displayName', 'DisplayName'],
+    ['primarySmtpAddress', 'PrimarySmtpAddress'],
+    ['alias', 'Alias'],
+    ['guid', 'Guid'],
+    ['externalDirectoryObjectId', 'ExternalDirectoryObjectId'],
+  ];
+  for (const [key, wire] of fields) {
+    const v = str(o, wire);
+    if (v !== undefined) (g as Record<string, unknown>)[key] = v;
+  }
+  return g;
+}
+
+/** Whether a RecipientTypeDetails names a group (MailUniversalSecurityGroup, …), as core decides it. */
+export function isGroupType(recipientTypeDetails: string | undefined): boolean {
+  return recipientTypeDetails !== undefined && recipientTypeDetails.toLowerCase().includes('group');
+}
+
+/**
+ * The service's own words from an error body: `error.details[].message` (the cmdlet's
+ * exception, after the `Ex…|Type|` prefix), else `error.message`, `message` or `resultMsg`.
+ */
+export function serviceErrorText(body: unknown): string | undefined {
+  let parsed = body;
+  if (typeof body === 'string') {
+    try {
+      parsed = JSON.parse(body);
+    } catch {
+      return undefined;
+    }
+  }
+  if (!isObject(parsed)) return undefined;
+  const error = prop(parsed, 'error');
+  if (isObject(error)) {
+    const details = prop(error, 'details');
+    if (Array.isArray(details)) {
+      for (const d of details) {
+        const msg = isObject(d) ? str(d, 'message') : undefined;
+        if (msg) return msg.split('|').at(-1)?.trim() ?? msg;
+      }
+    }
+    const msg = str(error, 'message');
+    if (msg) return msg;
+  }
+  return str(parsed, 'message', 'resultMsg');
+}
+
+export { isObject };

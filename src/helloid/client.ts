@@ -1,0 +1,220 @@
+/**
+ * HelloID API client: users, groups, group members, and the two idempotent writes
+ * apply needs (implements HelloIdWriteApi). Maps wire objects to core types,
+ * tolerating the casings seen in the wild (userGUID/userGuid, groupGuid/groupGUID)
+ * and both plain-array and `{pageData: […]}` list replies.
+ *
+ * Lists are paged with skip/take until an EMPTY page: the server may cap `take`, so
+ * a short page does not mean the end (the Tools4ever scripts' rule would stop early).
+ */
+import type { HelloIdGroup, HelloIdUser } from '../core/types.js';
+import { OwnersyncError } from '../errors.js';
+import { HttpError, safeUrl, type HttpClient, type HttpResponse, type RequestOptions } from '../http/index.js';
+import { registerSecret } from '../redact.js';
+import type { AddOutcome, HelloIdWriteApi, RemoveOutcome } from './types.js';
+
+export interface HelloIdClientOptions {
+  /** e.g. https://contoso.helloid.com (no trailing slash). */
+  baseUrl: string;
+  apiKey: string;
+  apiSecret: string;
+  /** Client for the HelloID API (service 'helloid'). */
+  http: HttpClient;
+  /** `take` per page (the server may return fewer). @default 1000 */
+  pageSize?: number;
+}
+
+type Wire = Record<string, unknown>;
+
+function isObject(v: unknown): v is Wire {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** A property by name, case-insensitively. */
+function prop(obj: Wire, name: string): unknown {
+  if (Object.hasOwn(obj, name)) return obj[name];
+  const lower = name.toLowerCase();
+  for (const key of Object.keys(obj)) if (key.toLowerCase() === lower) return obj[key];
+  return undefined;
+}
+
+function str(obj: Wire, ...names: string[]): string | undefined {
+  for (const n of names) {
+    const v = prop(obj, n);
+    if (typeof v === 'string' && v !== '') return v;
+  }
+  return undefined;
+}
+
+/** The error text HelloID put in a body: `message` or `resultMsg`. */
+function messageOf(text: string): string {
+  try {
+    const body: unknown = JSON.parse(text);
+    if (isObject(body)) return str(body, 'message', 'resultMsg', 'error') ?? '';
+    if (typeof body === 'string') return body;
+  } catch {
+    // not JSON
+  }
+  return text.trim().slice(0, 200);
+}
+
+export function toHelloIdUser(o: Wire): HelloIdUser | undefined {
+  const userGuid = str(o, 'userGUID', 'userGuid', 'userId');
+  const userName = str(o, 'userName', 'username');
+  if (userGuid === undefined || userName === undefined) return undefined;
+  const user: HelloIdUser = { userGuid, userName };
+  const display = str(o, 'displayName') ?? [str(o, 'firstName'), str(o, 'lastName')].filter(Boolean).join(' ');
+  if (display) user.displayName = display;
+  return user;
+}
+
+export function toHelloIdGroup(o: Wire): HelloIdGroup | undefined {
+  const groupGuid = str(o, 'groupGuid', 'groupGUID', 'groupId');
+  const name = str(o, 'name', 'groupName', 'displayName');
+  if (groupGuid === undefined || name === undefined) return undefined;
+  const source = prop(o, 'source');
+  return { groupGuid, name, source: typeof source === 'string' ? source : null, members: null };
+}
+
+export class HelloIdClient implements HelloIdWriteApi {
+  readonly baseUrl: string;
+  private readonly http: HttpClient;
+  private readonly authorization: string;
+  private readonly pageSize: number;
+
+  constructor(options: HelloIdClientOptions) {
+    this.baseUrl = options.baseUrl.replace(/\/+$/, '');
+    this.http = options.http;
+    this.pageSize = options.pageSize ?? 1000;
+    registerSecret(options.apiKey);
+    registerSecret(options.apiSecret);
+    const basic = Buffer.from(`${options.apiKey}:${options.apiSecret}`).toString('base64');
+    registerSecret(basic);
+    this.authorization = `Basic ${basic}`;
+  }
+
+  /** Every HelloID user, all pages. Throws on failure: never a partial list. */
+  async listUsers(): Promise<HelloIdUser[]> {
+    const items = await this.listAll('/api/v1/users', 'userGUID');
+    return items.flatMap((o) => toHelloIdUser(o) ?? []);
+  }
+
+  /** Every HelloID group (members not read: null), all pages. Throws on failure. */
+  async listGroups(): Promise<HelloIdGroup[]> {
+    const items = await this.listAll('/api/v1/groups', 'groupGuid');
+    return items.flatMap((o) => toHelloIdGroup(o) ?? []);
+  }
+
+  /** Current member userGUIDs of a group (fresh read). */
+  async getGroupMembers(groupGuid: string): Promise<string[]> {
+    const url = `${this.baseUrl}/api/v1/groups/${encodeURIComponent(groupGuid)}`;
+    const body = (await this.send(url, { label: 'group members' })).json<unknown>();
+    const group = Array.isArray(body) ? body[0] : body;
+    const users = isObject(group) ? prop(group, 'users') : undefined;
+    if (!Array.isArray(users)) {
+      throw new OwnersyncError(`GET ${safeUrl(url)} returned a group without a "users" list; its members are unknown`);
+    }
+    const out: string[] = [];
+    for (const u of users) {
+      if (typeof u === 'string') out.push(u);
+      else if (isObject(u)) {
+        const guid = str(u, 'userGUID', 'userGuid', 'userId');
+        if (guid !== undefined) out.push(guid);
+      }
+    }
+    return out;
+  }
+
+  /** Members of these groups, in parallel within the limiter; an Error for each read that failed for good. */
+  async readMembers(groupGuids: string[], onProgress?: (done: number, total: number) => void): Promise<Map<string, string[] | Error>> {
+    const out = new Map<string, string[] | Error>();
+    let done = 0;
+    await Promise.all(
+      groupGuids.map(async (guid) => {
+        try {
+          out.set(guid, await this.getGroupMembers(guid));
+        } catch (err) {
+          out.set(guid, err instanceof Error ? err : new Error(String(err)));
+        }
+        onProgress?.(++done, groupGuids.length);
+      }),
+    );
+    return out;
+  }
+
+  /** Add a member; an existing membership (409, or a 400 saying so) is 'already-member'. */
+  async addMember(groupGuid: string, userGuid: string): Promise<AddOutcome> {
+    const url = `${this.baseUrl}/api/v1/groups/${encodeURIComponent(groupGuid)}/users`;
+    const res = await this.send(url, { method: 'POST', json: { userGUID: userGuid }, label: 'add member', acceptStatuses: [400, 409] });
+    if (res.status === 409) return 'already-member';
+    if (res.status === 400) {
+      const why = messageOf(res.text);
+      if (/already/i.test(why)) return 'already-member';
+      throw this.refused('POST', url, res, 'add member');
+    }
+    return 'added';
+  }
+
+  /** Remove a member; a 404 for a non-member is 'not-a-member', but "Group not found" is an error. */
+  async removeMember(groupGuid: string, userGuid: string): Promise<RemoveOutcome> {
+    const url = `${this.baseUrl}/api/v1/groups/${encodeURIComponent(groupGuid)}/users/${encodeURIComponent(userGuid)}`;
+    const res = await this.send(url, { method: 'DELETE', label: 'remove member', acceptStatuses: [404] });
+    if (res.status === 404) {
+      if (/group\s+not\s+found/i.test(messageOf(res.text))) throw this.refused('DELETE', url, res, 'remove member');
+      return 'not-a-member';
+    }
+    return 'removed';
+  }
+
+  /** One small authenticated read (first page of users, take 1), for `validate --online`. */
+  async probe(): Promise<void> {
+    await this.send(`${this.baseUrl}/api/v1/users?skip=0&take=1`, { label: 'list' });
+  }
+
+  // -------------------------------------------------------------------------------
+
+  /** skip/take until an empty page; skip advances by what was received. */
+  private async listAll(path: string, idField: string): Promise<Wire[]> {
+    const all: Wire[] = [];
+    const seen = new Set<string>();
+    for (let skip = 0; ; ) {
+      const url = `${this.baseUrl}${path}?skip=${skip}&take=${this.pageSize}`;
+      const body = (await this.send(url, { label: 'list' })).json<unknown>();
+      const page = Array.isArray(body) ? body : isObject(body) && Array.isArray(prop(body, 'pageData')) ? (prop(body, 'pageData') as unknown[]) : undefined;
+      if (page === undefined) throw new OwnersyncError(`GET ${safeUrl(url)} returned neither a list nor {"pageData": […]}`);
+      if (page.length === 0) return all;
+      // A server that ignores `skip` would send the first page forever.
+      let fresh = 0;
+      for (const item of page) {
+        if (!isObject(item)) continue;
+        // prop() is case-insensitive, so userGUID also finds userGuid.
+        const id = str(item, idField);
+        if (id !== undefined) {
+          const key = id.toLowerCase();
+          if (seen.has(key)) continue;
+          seen.add(key);
+        }
+        fresh++;
+        all.push(item);
+      }
+      if (fresh === 0) throw new OwnersyncError(`GET ${safeUrl(url)} repeated an earlier page; HelloID seems to ignore "skip", so the list cannot be read completely`);
+      skip += page.length;
+    }
+  }
+
+  /** A request with Basic auth; 401 becomes the one clear "API key rejected" error. */
+  private async send(url: string, options: RequestOptions): Promise<HttpResponse> {
+    const accept = options.acceptStatuses;
+    const res = await this.http.request(url, {
+      ...options,
+      headers: { ...options.headers, authorization: this.authorization, accept: 'application/json' },
+      acceptStatuses: [401, ...(Array.isArray(accept) ? accept : [])],
+    });
+    if (res.status === 401) throw new OwnersyncError(`HelloID rejected the API key for ${safeUrl(this.baseUrl).replace(/\/$/, '')} (401)`);
+    return res;
+  }
+
+  private refused(method: string, url: string, res: HttpResponse, label: string): HttpError {
+    return new HttpError({ service: 'helloid', method, url: safeUrl(url), label, attempts: res.attempts, status: res.status, responseBody: res.text });
+  }
+}

@@ -1,0 +1,122 @@
+/**
+ * Options of the HTTP client and of single requests, with their defaults, plus the
+ * event and statistics shapes the client reports for progress output and benchmarks.
+ */
+import type { Dispatcher } from 'undici';
+
+export type ServiceName = 'entra' | 'exchange' | 'helloid';
+
+export interface HttpClientOptions {
+  /** Which service this client talks to; named in errors, events and stats. */
+  service: ServiceName;
+  /** Attempts per request, the first one included. @default 6 */
+  maxAttempts?: number;
+  /** TCP + TLS connect timeout. @default 30000 */
+  connectTimeoutMs?: number;
+  /** Time allowed until the response headers arrive. @default 30000 */
+  headersTimeoutMs?: number;
+  /** Longest pause allowed between two chunks of the response body. @default 60000 */
+  bodyTimeoutMs?: number;
+  /** First backoff cap; doubles each retry (full jitter below the cap). @default 1000 */
+  retryBaseDelayMs?: number;
+  /** Largest backoff cap. @default 30000 */
+  retryMaxDelayMs?: number;
+  /** Retry-After is authoritative, but a longer wait than this is cut to this. @default 60000 */
+  maxRetryAfterMs?: number;
+  /** Statuses retried (with the request unchanged). @default [408, 429, 500, 502, 503, 504] */
+  retryStatuses?: readonly number[];
+  /** Starting and maximum number of concurrent requests; adapts down on 429. @default 8 */
+  maxConcurrency?: number;
+  /** Successes in a row before the concurrency limit grows back by one. @default 10 */
+  increaseAfter?: number;
+  /** Extra trusted CA (PEM), on top of Node's default store (tests, demo emulator). */
+  caPem?: string;
+  /** Use this dispatcher instead of the shared pool (advanced; tests). */
+  dispatcher?: Dispatcher;
+  /** Headers sent with every request (a request's own headers win). */
+  headers?: Record<string, string>;
+  /** Wait function, injectable so tests need not really wait. @default abortable setTimeout */
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  /** Random source in [0, 1) for jitter. @default Math.random */
+  random?: () => number;
+  /** Clock for HTTP-date Retry-After values. @default Date.now */
+  now?: () => number;
+  /** Told about requests, responses, retries and limit changes. Must not throw. */
+  onEvent?: (event: HttpEvent) => void;
+}
+
+export interface RequestOptions {
+  /** @default 'GET' */
+  method?: string;
+  headers?: Record<string, string>;
+  /** Raw body. */
+  body?: string;
+  /** Serialised as the JSON body, with `content-type: application/json`. */
+  json?: unknown;
+  /** Names the operation in errors, e.g. the cmdlet `Get-MailboxPermission`. */
+  label?: string;
+  /** Override the client's retryable statuses for this call. */
+  retryStatuses?: readonly number[];
+  /** Override the client's attempts for this call. */
+  maxAttempts?: number;
+  /**
+   * Non-2xx statuses the caller handles itself: returned, not thrown (after any
+   * retries). Example: HelloID's 404 on removing a non-member.
+   */
+  acceptStatuses?: readonly number[] | ((status: number) => boolean);
+  signal?: AbortSignal;
+}
+
+export interface HttpResponse {
+  status: number;
+  /** Lower-case names; repeated headers joined with ", ". */
+  headers: Record<string, string>;
+  /** The response body as text. */
+  text: string;
+  /** The requested URL (unsanitised: for the caller's own use only). */
+  url: string;
+  /** Attempts it took. */
+  attempts: number;
+  /** Parses `text`; throws an HttpError naming method and URL when it is not JSON. */
+  json<T = unknown>(): T;
+}
+
+interface EventBase {
+  service: ServiceName;
+  method: string;
+  /** Safe to print (credentials stripped). */
+  url: string;
+  label?: string;
+  attempt: number;
+}
+
+export type HttpEvent =
+  | (EventBase & { type: 'request'; inFlight: number })
+  | (EventBase & { type: 'response'; status: number; durationMs: number })
+  | (EventBase & { type: 'network-error'; code?: string; durationMs: number })
+  | (EventBase & { type: 'retry'; reason: string; delayMs: number; retryAfter: boolean })
+  | (EventBase & { type: 'give-up'; reason: string })
+  | { type: 'limit'; service: ServiceName; limit: number; direction: 'decrease' | 'increase' };
+
+export interface HttpStats {
+  service: ServiceName;
+  /** Requests sent (each attempt counts). */
+  requests: number;
+  /** Retries scheduled. */
+  retries: number;
+  /** 429 responses seen. */
+  throttled: number;
+  /** Other retryable statuses (5xx, 408) seen. */
+  serverErrors: number;
+  /** Network failures (resets, timeouts). */
+  networkErrors: number;
+  /** Requests given up on (thrown). */
+  failures: number;
+  inFlight: number;
+  maxInFlight: number;
+  /** Current adaptive concurrency limit. */
+  concurrencyLimit: number;
+  /** Lowest concurrency limit reached. */
+  minConcurrencyLimit: number;
+  maxConcurrency: number;
+}

@@ -1,0 +1,72 @@
+/** Adaptive concurrency against a real server: the server counts what is in flight. */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { HttpClient, closeSharedDispatchers, type HttpEvent } from '../../src/http/index.js';
+import { startServer, type TestServer } from './server.js';
+
+let server: TestServer;
+beforeAll(async () => {
+  server = await startServer();
+});
+afterAll(async () => {
+  await closeSharedDispatchers();
+  await server.close();
+});
+
+const fastSleep = async (): Promise<void> => {
+  await new Promise((r) => setImmediate(r));
+};
+
+describe('adaptive concurrency', () => {
+  it('never has more than maxConcurrency requests in flight at the server', async () => {
+    server.reset();
+    server.setHandler((_req, res) => {
+      setTimeout(() => res.end('ok'), 10);
+    });
+    const c = new HttpClient({ service: 'helloid', caPem: server.caPem, maxConcurrency: 5 });
+    await Promise.all(Array.from({ length: 40 }, (_, i) => c.request(`${server.url}/x/${i}`)));
+    expect(server.count).toBe(40);
+    expect(server.maxInFlight).toBeLessThanOrEqual(5);
+    expect(c.stats().maxInFlight).toBe(5);
+  });
+
+  it('backs off on a 429 storm, down to one at a time, and recovers afterwards', async () => {
+    server.reset();
+    let seen = 0;
+    const inFlightAtArrivalWhenLimitOne: number[] = [];
+    const ref: { client?: HttpClient } = {};
+    server.setHandler((_req, res) => {
+      seen++;
+      if (ref.client && ref.client.stats().concurrencyLimit === 1) inFlightAtArrivalWhenLimitOne.push(server.inFlight);
+      if (seen <= 30) {
+        res.writeHead(429, { 'retry-after': '0' });
+        setTimeout(() => res.end(), 5);
+        return;
+      }
+      setTimeout(() => res.end('ok'), 2);
+    });
+    const events: HttpEvent[] = [];
+    const c = new HttpClient({
+      service: 'exchange',
+      caPem: server.caPem,
+      maxConcurrency: 8,
+      increaseAfter: 3,
+      maxAttempts: 40,
+      sleep: fastSleep,
+      onEvent: (e) => events.push(e),
+    });
+    ref.client = c;
+    const results = await Promise.all(Array.from({ length: 40 }, (_, i) => c.request(`${server.url}/y/${i}`)));
+    expect(results.every((r) => r.status === 200)).toBe(true);
+    const s = c.stats();
+    expect(s.throttled).toBe(30);
+    expect(s.minConcurrencyLimit).toBe(1);
+    expect(s.concurrencyLimit).toBe(8);
+    const limits = events.filter((e) => e.type === 'limit').map((e) => `${(e as { direction: string }).direction}:${(e as { limit: number }).limit}`);
+    expect(limits.slice(0, 3)).toEqual(['decrease:4', 'decrease:2', 'decrease:1']);
+    expect(limits.at(-1)).toBe('increase:8');
+    // Once the limit is 1, requests reach the server one at a time (a straggler from
+    // the previous window may still be finishing, hence ≤ 2).
+    expect(inFlightAtArrivalWhenLimitOne.length).toBeGreaterThan(0);
+    expect(Math.max(...inFlightAtArrivalWhenLimitOne)).toBeLessThanOrEqual(2);
+  });
+});
