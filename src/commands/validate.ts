@@ -8,7 +8,8 @@ import { Flags } from '@oclif/core';
 import { BaseCommand } from '../cli/base-command.js';
 import { redactedConfig, type RedactedConfig } from '../config/digest.js';
 import { DEFAULT_CONFIG_FILE, loadConfig } from '../config/load.js';
-import { runOnlineCheck, type OnlineCheckResult } from '../config/online.js';
+import { getOnlineCheck, runOnlineCheck, setOnlineCheck, type OnlineCheckResult } from '../config/online.js';
+import { onlineCheck } from '../sync/online.js';
 import type { EffectiveConfig } from '../config/types.js';
 import { OwnersyncError } from '../errors.js';
 import { redact } from '../redact.js';
@@ -51,6 +52,7 @@ export class Validate extends BaseCommand {
     this.log(`OK: ${flags.config} is valid`);
     for (const line of summaryLines(cfg)) this.log(line);
     if (flags.online) {
+      if (!getOnlineCheck()) setOnlineCheck(onlineCheck);
       const results = await runOnlineCheck(cfg);
       this.log('online checks:');
       for (const line of onlineLines(results)) this.log(line);

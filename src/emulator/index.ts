@@ -259,8 +259,8 @@ export async function start(opts: StartOptions): Promise<Emulator> {
       const s = clientSettings();
       const out: Record<string, string> = {};
       if (s.clientSecret) out.OWNERSYNC_CLIENT_SECRET = s.clientSecret;
-      out.OWNERSYNC_HELLOID_API_KEY = s.helloidApiKey;
-      out.OWNERSYNC_HELLOID_API_SECRET = s.helloidApiSecret;
+      out.HELLOID_API_KEY = s.helloidApiKey;
+      out.HELLOID_API_SECRET = s.helloidApiSecret;
       out.NODE_EXTRA_CA_CERTS = caPath;
       return out;
     },
@@ -291,8 +291,8 @@ export function configSnippet(s: ClientSettings): string {
     `  adminApiUrl: ${s.adminApiUrl}`,
     'helloid:',
     `  baseUrl: ${s.helloidBaseUrl}`,
-    '  apiKey: ${OWNERSYNC_HELLOID_API_KEY}',
-    '  apiSecret: ${OWNERSYNC_HELLOID_API_SECRET}',
+    '  apiKey: ${HELLOID_API_KEY}',
+    '  apiSecret: ${HELLOID_API_SECRET}',
     '',
   ].join('\n');
 }

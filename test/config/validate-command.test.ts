@@ -101,12 +101,6 @@ describe('ownersync validate', () => {
     }
   });
 
-  it('--online without a registered check says so', async () => {
-    const { error } = await run(['-c', good, '--online']);
-    expect(error).toBeInstanceOf(OwnersyncError);
-    expect((error as Error).message).toBe('online checks are not available in this build');
-  });
-
   it('--online runs the registered check and fails when one service fails', async () => {
     const seen: string[] = [];
     setOnlineCheck(async (cfg) => {

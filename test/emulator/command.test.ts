@@ -67,12 +67,12 @@ describe('ownersync emulator', () => {
     });
     expect(error).toBeUndefined();
     expect(out).toContain('export OWNERSYNC_CLIENT_SECRET=demo-secret-not-real');
-    expect(out).toContain('export OWNERSYNC_HELLOID_API_KEY=demo-helloid-key');
-    expect(out).toContain('export OWNERSYNC_HELLOID_API_SECRET=demo-helloid-secret-not-real');
+    expect(out).toContain('export HELLOID_API_KEY=demo-helloid-key');
+    expect(out).toContain('export HELLOID_API_SECRET=demo-helloid-secret-not-real');
     expect(out).toMatch(/exchange:\n {2}tenantId: 00000000-0000-4000-8000-000000000001\n/);
     expect(out).toContain('  clientSecret: ${OWNERSYNC_CLIENT_SECRET}');
     expect(out).toMatch(/ {2}authorityHost: https:\/\/127\.0\.0\.1:\d+\n {2}adminApiUrl: https:\/\/127\.0\.0\.1:\d+\n/);
-    expect(out).toMatch(/helloid:\n {2}baseUrl: https:\/\/127\.0\.0\.1:\d+\n {2}apiKey: \$\{OWNERSYNC_HELLOID_API_KEY\}\n {2}apiSecret: \$\{OWNERSYNC_HELLOID_API_SECRET\}/);
+    expect(out).toMatch(/helloid:\n {2}baseUrl: https:\/\/127\.0\.0\.1:\d+\n {2}apiKey: \$\{HELLOID_API_KEY\}\n {2}apiSecret: \$\{HELLOID_API_SECRET\}/);
     expect(out).toContain('20 shared mailboxes');
     // The temp CA is removed at stop.
     expect(existsSync(caPath)).toBe(false);

@@ -1,0 +1,43 @@
+/**
+ * The `--json` shape of `plan` and `show` (schemas/output/plan-output.schema.json).
+ * A superset of spec §4's minimum; stable field names are a public interface.
+ */
+import type { PlanFile } from '../../plan/types.js';
+
+export interface PlanJsonOutput {
+  formatVersion: number;
+  digest: string;
+  createdAt: string;
+  expiresAt: string;
+  target: PlanFile['target'];
+  summary: PlanFile['summary'];
+  changes: PlanFile['changes'];
+  kept: PlanFile['kept'];
+  warnings: PlanFile['warnings'];
+  groups: PlanFile['groups'];
+  overrides: PlanFile['overrides'];
+  approvals: PlanFile['approvals'];
+  signed: boolean;
+  limitsExceeded?: boolean;
+  planPath?: string;
+  statePath?: string;
+}
+
+export function planToJson(plan: PlanFile, extra: Partial<Pick<PlanJsonOutput, 'planPath' | 'statePath' | 'limitsExceeded'>> = {}): PlanJsonOutput {
+  return {
+    formatVersion: plan.formatVersion,
+    digest: plan.digest,
+    createdAt: plan.createdAt,
+    expiresAt: plan.expiresAt,
+    target: plan.target,
+    summary: plan.summary,
+    changes: plan.changes,
+    kept: plan.kept,
+    warnings: plan.warnings,
+    groups: plan.groups,
+    overrides: plan.overrides,
+    approvals: plan.approvals,
+    signed: Boolean(plan.signature),
+    ...extra,
+  };
+}

@@ -1,0 +1,87 @@
+/**
+ * Markdown rendering for pull-request comments and `$GITHUB_STEP_SUMMARY`: counts
+ * first, one collapsible section per group, and never more than a comment can hold
+ * (GitHub rejects bodies over 65,536 characters), with a truncation notice that
+ * points at the plan artifact.
+ */
+import type { Change } from '../../core/types.js';
+import type { PlanFile } from '../../plan/types.js';
+
+/** GitHub's comment limit is 65,536; stay clear of it. */
+export const MARKDOWN_LIMIT = 65_000;
+
+function esc(s: string): string {
+  return s.replace(/[|\\`*_<>[\]]/g, (ch) => `\\${ch}`);
+}
+
+export function renderPlanMarkdown(plan: PlanFile, opts: { limit?: number; artifactHint?: string } = {}): string {
+  const limit = opts.limit ?? MARKDOWN_LIMIT;
+  const { add, remove, kept } = plan.summary;
+  const head: string[] = [];
+  head.push('## ownersync plan');
+  head.push('');
+  head.push(`**${add} to add, ${remove} to remove, ${kept} kept** · ${plan.groups.length} group(s) affected · ${plan.warnings.length} warning(s)`);
+  head.push('');
+  head.push(`| | |`);
+  head.push(`|---|---|`);
+  head.push(`| HelloID | ${esc(plan.target.helloidBaseUrl)} |`);
+  head.push(`| Exchange tenant | \`${plan.target.exchangeTenantId}\` |`);
+  head.push(`| Digest | \`${plan.digest}\` |`);
+  head.push(`| Created | ${plan.createdAt} |`);
+  head.push(`| Expires | ${plan.expiresAt} |`);
+  head.push(`| Approvals | ${plan.approvals.filter((a) => a.digest === plan.digest).map((a) => esc(a.by)).join(', ') || 'none yet'} |`);
+  head.push('');
+  if (plan.overrides.length > 0) {
+    head.push('> [!WARNING]');
+    head.push('> This plan was made with `--override-limits`:');
+    for (const o of plan.overrides) for (const v of o.violations) head.push(`> - ${esc(v.message)}`);
+    head.push('');
+  }
+  if (plan.changes.length === 0) head.push('No changes: HelloID resource-owner groups match Exchange FullAccess.', '');
+
+  const sections: string[] = [];
+  const byGroup = new Map<string, Change[]>();
+  for (const ch of plan.changes) {
+    const l = byGroup.get(ch.groupGuid);
+    if (l) l.push(ch);
+    else byGroup.set(ch.groupGuid, [ch]);
+  }
+  for (const g of plan.groups) {
+    const changes = byGroup.get(g.groupGuid) ?? [];
+    const a = changes.filter((c) => c.action === 'add').length;
+    const r = changes.length - a;
+    const s: string[] = [];
+    s.push(`<details><summary><b>${esc(g.groupName)}</b> — +${a} −${r} (mailbox ${esc(g.mailbox)})</summary>`);
+    s.push('');
+    s.push('```diff');
+    for (const ch of changes) s.push(`${ch.action === 'add' ? '+' : '-'} ${ch.userName}  # ${ch.reason}`);
+    s.push('```');
+    s.push('</details>');
+    s.push('');
+    sections.push(s.join('\n'));
+  }
+  if (plan.warnings.length > 0) {
+    const s = [`<details><summary><b>Warnings (${plan.warnings.length})</b></summary>`, ''];
+    for (const w of plan.warnings) s.push(`- \`${w.code}\` ${esc(w.message)}`);
+    s.push('', '</details>', '');
+    sections.push(s.join('\n'));
+  }
+  if (plan.exchangeChanges) {
+    sections.push(['<details><summary><b>Changes in Exchange since the previous desired state</b></summary>', '', '```diff', plan.exchangeChanges.replace(/```/g, "'''"), '```', '</details>', ''].join('\n'));
+  }
+
+  const hint = opts.artifactHint ?? 'the plan.yaml artifact';
+  let out = head.join('\n') + '\n';
+  let omitted = 0;
+  const notice = (n: number) => `\n> [!NOTE]\n> Truncated: ${n} more section(s) not shown (this comment is limited to ${limit.toLocaleString('en-US')} characters). See ${hint} for the full plan.\n`;
+  for (let i = 0; i < sections.length; i++) {
+    const sec = sections[i]!;
+    if (out.length + sec.length + notice(sections.length).length > limit) {
+      omitted = sections.length - i;
+      break;
+    }
+    out += sec;
+  }
+  if (omitted > 0) out += notice(omitted);
+  return out;
+}

@@ -1,0 +1,113 @@
+/**
+ * `ownersync plan`: read Exchange Online and HelloID, write desired-state.yaml and
+ * plan.yaml, and show the changes the way `terraform plan` does. Nothing in HelloID
+ * changes here.
+ */
+import { Flags } from '@oclif/core';
+import { appendFileSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import { BaseCommand } from '../cli/base-command.js';
+import { makeChalk } from '../cli/color.js';
+import { makeProgress } from '../cli/progress.js';
+import { planToJson, type PlanJsonOutput } from '../cli/render/json.js';
+import { renderPlanMarkdown } from '../cli/render/markdown.js';
+import { renderPlanText } from '../cli/render/text.js';
+import { configDigest, DEFAULT_CONFIG_FILE, loadConfig } from '../config/index.js';
+import type { EffectiveConfig } from '../config/types.js';
+import { ExitCode, RefusedError } from '../errors.js';
+import { buildPlan, limitsRefusalMessage, signPlan, SIGNING_KEY_ENV, writePlan, type PlanFile } from '../plan/index.js';
+import { registerSecret } from '../redact.js';
+import { exchangeChangesSince, readPreviousDesiredState, renderDesiredState, writeDesiredState } from '../state/desired-state-file.js';
+import { startDemo } from '../sync/demo.js';
+import { createSources } from '../sync/clients.js';
+import { readAndDiff, syncOptionsFrom } from '../sync/read.js';
+
+export class Plan extends BaseCommand {
+  static override summary = 'Compute the changes HelloID needs: write desired-state.yaml and plan.yaml.';
+  static override description =
+    'Reads the in-scope shared mailboxes, their FullAccess holders (group grants expanded) and the HelloID users, groups and owner-group members; writes the desired state (from Exchange alone) and a plan of the membership changes, and prints it. Changes nothing in HelloID.\n\nExit codes: 0 success, 1 error, 2 changes present (with --detailed-exitcode), 3 refused by the safety limits.';
+  static override examples = [
+    '<%= config.bin %> plan --demo',
+    '<%= config.bin %> plan -c ownersync.yaml -o plan.yaml --state desired-state.yaml --detailed-exitcode',
+    '<%= config.bin %> plan --markdown plan.md --json > plan.json',
+  ];
+  static override enableJsonFlag = true;
+  static override flags = {
+    config: Flags.string({ char: 'c', description: 'Configuration file.', default: DEFAULT_CONFIG_FILE }),
+    out: Flags.string({ char: 'o', description: 'Where to write the plan.', default: 'plan.yaml' }),
+    state: Flags.string({ description: 'Where to write the desired state; a previous file there is diffed against.', default: 'desired-state.yaml' }),
+    'detailed-exitcode': Flags.boolean({ description: 'Exit 2 when the plan has changes (0 when none).' }),
+    markdown: Flags.string({ description: 'Also write a Markdown summary to this file (for a pull-request comment).' }),
+    'override-limits': Flags.boolean({ description: 'Let a plan that breaks sync.limits through; the override is recorded in the plan.' }),
+    demo: Flags.boolean({ description: 'Run against the bundled demo tenant in an in-process emulator (no credentials needed).' }),
+    quiet: Flags.boolean({ char: 'q', description: 'No progress on stderr.' }),
+  };
+
+  async run(): Promise<PlanJsonOutput> {
+    const { flags } = await this.parse(Plan);
+    const json = this.jsonEnabled();
+    const progress = makeProgress({ enabled: !json && !flags.quiet });
+    const demo = flags.demo ? await startDemo() : undefined;
+    try {
+      const cfg: EffectiveConfig = demo ? demo.config : await loadConfig(flags.config);
+      const sources = createSources(cfg, { extraCaPem: demo?.caPem });
+      let result;
+      try {
+        result = await readAndDiff(sources.exchange, sources.helloid, syncOptionsFrom(cfg), (phase, detail) => progress.update(phase, detail));
+      } finally {
+        progress.done();
+        await sources.close();
+      }
+
+      const stateText = renderDesiredState(result.desired, {
+        exchangeTenantId: cfg.exchange.tenantId,
+        mailboxFilter: cfg.exchange.mailboxFilter,
+        expandGroups: cfg.exchange.expandGroups,
+        groupPrefix: cfg.sync.groupPrefix,
+        groupSuffix: cfg.sync.groupSuffix,
+      });
+      const exchangeChanges = exchangeChangesSince(readPreviousDesiredState(flags.state), stateText);
+      const limitsExceeded = result.diff.limitViolations.length > 0;
+      let plan: PlanFile = buildPlan({
+        diff: result.diff,
+        config: cfg,
+        configDigest: configDigest(cfg),
+        toolVersion: this.config.version,
+        now: new Date(),
+        // Limits are enforced below, after the plan is shown, so the operator sees what broke them.
+        overrideLimits: true,
+        exchangeChanges,
+      });
+      if (limitsExceeded && !flags['override-limits']) {
+        if (!json) process.stdout.write(renderPlanText({ ...plan, overrides: [] }, { chalk: makeChalk({ noColor: flags['no-color'] }) }));
+        throw new RefusedError(`${limitsRefusalMessage(result.diff.limitViolations)}\nNothing was written.`);
+      }
+      if (!limitsExceeded) plan = { ...plan, overrides: [] };
+
+      const signingKey = process.env[SIGNING_KEY_ENV] || undefined;
+      if (signingKey) {
+        registerSecret(signingKey);
+        plan = signPlan(plan, signingKey);
+      }
+      writePlan(flags.out, plan);
+      await writeDesiredState(flags.state, stateText);
+
+      const out = planToJson(plan, { planPath: flags.out, statePath: flags.state, limitsExceeded });
+      const markdown = renderPlanMarkdown(plan);
+      if (flags.markdown) await writeFile(flags.markdown, markdown, 'utf8');
+      if (process.env.GITHUB_STEP_SUMMARY) appendFileSync(process.env.GITHUB_STEP_SUMMARY, `${markdown}\n`);
+
+      if (!json) {
+        const c = makeChalk({ noColor: flags['no-color'] });
+        process.stdout.write(renderPlanText(plan, { chalk: c }));
+        this.log(c.dim(`\nRead ${result.counts.mailboxes} shared mailboxes, ${result.counts.helloidGroups} HelloID groups (${result.counts.ownerGroupsRead} owner groups' members).`));
+        this.log(c.dim(`Wrote ${flags.out} (${plan.digest}) and ${flags.state}.`));
+        if (plan.changes.length > 0) this.log(`To apply: review it, then \`ownersync approve ${flags.out} --by <name>\` and \`ownersync apply ${flags.out}\`.`);
+      }
+      if (flags['detailed-exitcode'] && plan.changes.length > 0) process.exitCode = ExitCode.CHANGES;
+      return out;
+    } finally {
+      await demo?.stop();
+    }
+  }
+}

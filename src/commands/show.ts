@@ -1,0 +1,48 @@
+/**
+ * `ownersync show PLAN [--json | --markdown]`: render any plan file. Read-only; says
+ * whether the plan is intact, signed, approved and still fresh, so a reviewer can
+ * check an artifact before approving it.
+ */
+import { Args, Flags } from '@oclif/core';
+import { BaseCommand } from '../cli/base-command.js';
+import { makeChalk } from '../cli/color.js';
+import { renderPlanMarkdown } from '../cli/render/markdown.js';
+import { planToJson, type PlanJsonOutput } from '../cli/render/json.js';
+import { renderPlanText } from '../cli/render/text.js';
+import { readPlan, verifyIntegrity } from '../plan/index.js';
+
+export class Show extends BaseCommand {
+  static override summary = 'Render a plan file.';
+  static override description = 'Prints a plan as text (like `terraform show`), as Markdown for a pull request, or as JSON. Also states whether the plan is intact, approved and still fresh.';
+  static override examples = ['<%= config.bin %> show plan.yaml', '<%= config.bin %> show plan.yaml --markdown >> "$GITHUB_STEP_SUMMARY"', '<%= config.bin %> show plan.yaml --json'];
+  static override enableJsonFlag = true;
+  static override args = { plan: Args.string({ description: 'Plan file to render.', required: true }) };
+  static override flags = {
+    markdown: Flags.boolean({ description: 'Render as Markdown (for pull-request comments and job summaries).', exclusive: ['json'] }),
+    'verbose-kept': Flags.boolean({ description: 'List every kept member instead of a count per group.' }),
+  };
+
+  async run(): Promise<PlanJsonOutput> {
+    const { args, flags } = await this.parse(Show);
+    const plan = readPlan(args.plan);
+    const json = planToJson(plan, { planPath: args.plan });
+    if (this.jsonEnabled()) return json;
+    if (flags.markdown) {
+      process.stdout.write(renderPlanMarkdown(plan));
+      return json;
+    }
+    const c = makeChalk({ noColor: flags['no-color'] });
+    process.stdout.write(renderPlanText(plan, { chalk: c, verboseKept: flags['verbose-kept'] }));
+    const integrity = verifyIntegrity(plan);
+    const approvals = plan.approvals.filter((a) => a.digest === plan.digest);
+    const expired = Date.now() >= Date.parse(plan.expiresAt);
+    const status = [
+      integrity.ok ? c.green('intact') : c.red('MODIFIED after planning (digest mismatch): apply will refuse it'),
+      plan.signature ? 'signed' : 'unsigned',
+      approvals.length > 0 ? `approved by ${approvals.map((a) => a.by).join(', ')}` : 'not approved',
+      expired ? c.red(`expired at ${plan.expiresAt}`) : `expires ${plan.expiresAt}`,
+    ];
+    process.stdout.write(c.dim(`${args.plan}: ${plan.digest} · ${status.join(' · ')}\n`));
+    return json;
+  }
+}
