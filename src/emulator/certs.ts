@@ -5,6 +5,7 @@
  * (explicitly in-process, NODE_EXTRA_CA_CERTS for child processes). EC P-256 keys
  * keep generation to a few milliseconds.
  */
+import { randomBytes } from 'node:crypto';
 import { generate } from 'selfsigned';
 
 export interface TlsMaterial {
@@ -16,7 +17,10 @@ export interface TlsMaterial {
 export async function makeTlsMaterial(): Promise<TlsMaterial> {
   const notBeforeDate = new Date(Date.now() - 60_000);
   const notAfterDate = new Date(Date.now() + 30 * 86_400_000);
-  const ca = await generate([{ name: 'commonName', value: 'ownersync emulator CA (throwaway)' }], {
+  // A unique CA name per start: OpenSSL looks trust anchors up by subject name, so two
+  // emulator CAs with one name in one trust store would shadow each other.
+  const caName = `ownersync emulator CA (throwaway ${randomBytes(6).toString('hex')})`;
+  const ca = await generate([{ name: 'commonName', value: caName }], {
     keyType: 'ec',
     algorithm: 'sha256',
     notBeforeDate,
