@@ -36,7 +36,7 @@ export async function main(argv: string[], entryUrl: string): Promise<void> {
     const code = exitCodeFor(err);
     const message = err instanceof Error ? err.message : String(err);
     let text = `Error: ${message}`;
-    if (code === ExitCode.USAGE) text += `\nSee 'ownersync --help' for usage.`;
+    if (code === ExitCode.USAGE && !message.includes('--help')) text += `\nSee 'ownersync --help' for usage.`;
     if (isDebug(argv) && err instanceof Error && err.stack) text += `\n${err.stack}`;
     process.stderr.write(`${redact(text)}\n`);
     process.exitCode = code;
