@@ -34,7 +34,7 @@ export class Apply extends BaseCommand {
   static override args = { plan: Args.string({ description: 'The approved plan file.', required: true }) };
   static override flags = {
     config: Flags.string({ char: 'c', description: 'Configuration file (must be the one the plan was made with).', default: DEFAULT_CONFIG_FILE }),
-    'auto-approve': Flags.boolean({ description: 'Apply without a recorded approval or prompt (scripted local use only).' }),
+    'auto-approve': Flags.boolean({ description: 'Apply without a recorded approval or prompt: for scripted local use, or inside a protected CI environment whose required reviewers are the approval.' }),
     'allowed-signers': Flags.string({ description: 'Only count SSH-signed approvals that verify against this allowed-signers file.' }),
     quiet: Flags.boolean({ char: 'q', description: 'No progress on stderr.' }),
   };

@@ -2,6 +2,7 @@
  * The `--json` shape of `plan` and `show` (schemas/output/plan-output.schema.json).
  * A superset of spec §4's minimum; stable field names are a public interface.
  */
+import { verifyIntegrity } from '../../plan/digest.js';
 import type { PlanFile } from '../../plan/types.js';
 
 export interface PlanJsonOutput {
@@ -18,6 +19,8 @@ export interface PlanJsonOutput {
   overrides: PlanFile['overrides'];
   approvals: PlanFile['approvals'];
   signed: boolean;
+  /** The body still hashes to `digest` (false: modified after planning; apply will refuse it). */
+  intact: boolean;
   limitsExceeded?: boolean;
   planPath?: string;
   statePath?: string;
@@ -38,6 +41,7 @@ export function planToJson(plan: PlanFile, extra: Partial<Pick<PlanJsonOutput, '
     overrides: plan.overrides,
     approvals: plan.approvals,
     signed: Boolean(plan.signature),
+    intact: verifyIntegrity(plan).ok,
     ...extra,
   };
 }

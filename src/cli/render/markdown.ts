@@ -5,6 +5,7 @@
  * points at the plan artifact.
  */
 import type { Change } from '../../core/types.js';
+import { verifyIntegrity } from '../../plan/digest.js';
 import type { PlanFile } from '../../plan/types.js';
 
 /** GitHub's comment limit is 65,536; stay clear of it. */
@@ -31,6 +32,11 @@ export function renderPlanMarkdown(plan: PlanFile, opts: { limit?: number; artif
   head.push(`| Expires | ${plan.expiresAt} |`);
   head.push(`| Approvals | ${plan.approvals.filter((a) => a.digest === plan.digest).map((a) => esc(a.by)).join(', ') || 'none yet'} |`);
   head.push('');
+  if (!verifyIntegrity(plan).ok) {
+    head.push('> [!CAUTION]');
+    head.push('> This plan file was **modified after it was planned**: its content no longer matches its digest, and `ownersync apply` will refuse it.');
+    head.push('');
+  }
   if (plan.overrides.length > 0) {
     head.push('> [!WARNING]');
     head.push('> This plan was made with `--override-limits`:');
