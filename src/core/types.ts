@@ -136,7 +136,10 @@ export interface Holder {
   displayName?: string;
   /** Holds FullAccess directly. */
   direct: boolean;
-  /** Each group chain granting access, outermost (the trustee) first, sorted. */
+  /**
+   * Each group chain granting access, outermost (the trustee) first, sorted.
+   * Read-only: computeDesiredState shares (frozen) chain arrays between holders.
+   */
   via: string[][];
 }
 
@@ -152,7 +155,10 @@ export interface DesiredMailbox {
   holders: Holder[];
 }
 
-/** Derived from Exchange + config alone, never from HelloID (spec §5). */
+/**
+ * Derived from Exchange + config alone, never from HelloID (spec §5). Treat as
+ * immutable once computed (see Holder.via); computeDiff accepts edited copies too.
+ */
 export interface DesiredState {
   mailboxes: DesiredMailbox[];
   warnings: Warning[];

@@ -1,0 +1,190 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import {
+  computeDesiredState,
+  computeDiff,
+  matchOwnerGroup,
+  type DesiredState,
+  type DiffResult,
+  type HelloIdSnapshot,
+  type SyncOptions,
+} from '../../src/core/index.js';
+import { shuffleTenant, tenantArb, type Tenant } from './arbitraries.js';
+
+const RUNS = { numRuns: 300 };
+
+function run(t: Tenant): { desired: DesiredState; diff: DiffResult } {
+  const desired = computeDesiredState(t.exchange, t.opts);
+  return { desired, diff: computeDiff(desired, t.helloid, t.opts) };
+}
+
+/**
+ * The desired userGuids per HelloID group, computed independently of computeDiff's
+ * machinery: owner group by matchOwnerGroup, holder → HelloID user by a plain scan.
+ */
+function desiredGuids(desired: DesiredState, helloid: HelloIdSnapshot, opts: SyncOptions): Map<string, Set<string>> {
+  const out = new Map<string, Set<string>>();
+  for (const mb of desired.mailboxes) {
+    const m = matchOwnerGroup(mb.ownerGroupName, helloid.groups, opts);
+    if (m.kind !== 'match') continue;
+    const key = m.group.groupGuid.toLowerCase();
+    const set = out.get(key) ?? new Set<string>();
+    out.set(key, set);
+    for (const h of mb.holders) {
+      const users = helloid.users.filter((u) => u.userName.toLowerCase() === h.userPrincipalName.toLowerCase());
+      if (users.length === 1) set.add(users[0]!.userGuid.toLowerCase());
+    }
+  }
+  return out;
+}
+
+describe('core properties', () => {
+  it('applying the changes to the observed members gives the planned members', () => {
+    fc.assert(
+      fc.property(tenantArb, (t) => {
+        const { diff } = run(t);
+        for (const grp of diff.groups) {
+          const members = new Set(grp.observedMembers);
+          for (const c of diff.changes) {
+            if (c.groupGuid !== grp.groupGuid) continue;
+            if (c.action === 'add') {
+              expect(members.has(c.userGuid)).toBe(false);
+              members.add(c.userGuid);
+            } else {
+              expect(members.has(c.userGuid)).toBe(true);
+              members.delete(c.userGuid);
+            }
+          }
+          expect([...members].sort()).toEqual(grp.plannedMembers);
+        }
+        // Every change belongs to a managed group; no (group, user) pair twice.
+        const managed = new Set(diff.groups.map((x) => x.groupGuid));
+        const pairs = new Set<string>();
+        for (const c of [...diff.changes, ...diff.kept]) {
+          expect(managed.has(c.groupGuid)).toBe(true);
+          expect(c.groupGuid).toBe(c.groupGuid.toLowerCase());
+          expect(c.userGuid).toBe(c.userGuid.toLowerCase());
+          const pair = `${c.groupGuid}/${c.userGuid}`;
+          expect(pairs.has(pair)).toBe(false);
+          pairs.add(pair);
+        }
+      }),
+      RUNS,
+    );
+  });
+
+  it('a complete group with removeMembers on and no protected users ends up exactly as desired', () => {
+    fc.assert(
+      fc.property(tenantArb, (t0) => {
+        const t: Tenant = { ...t0, opts: { ...t0.opts, removeMembers: true, protectedUsers: [] } };
+        const { desired, diff } = run(t);
+        const want = desiredGuids(desired, t.helloid, t.opts);
+        for (const grp of diff.groups) {
+          const expected = [...(want.get(grp.groupGuid) ?? [])].sort();
+          if (grp.complete) expect(grp.plannedMembers).toEqual(expected);
+          // Incomplete groups never lose anyone, but still gain every desired member.
+          else {
+            expect(diff.changes.some((c) => c.groupGuid === grp.groupGuid && c.action === 'remove')).toBe(false);
+            for (const u of expected) expect(grp.plannedMembers).toContain(u);
+          }
+        }
+      }),
+      RUNS,
+    );
+  });
+
+  it('removals only happen with removeMembers on, never for protected users', () => {
+    fc.assert(
+      fc.property(tenantArb, (t) => {
+        const { diff } = run(t);
+        const removes = diff.changes.filter((c) => c.action === 'remove');
+        if (!t.opts.removeMembers) expect(removes).toEqual([]);
+        const prot = new Set(t.opts.protectedUsers.map((p) => p.toLowerCase()));
+        for (const c of removes) expect(prot.has(c.userName.toLowerCase())).toBe(false);
+        for (const c of removes) expect(diff.groups.find((x) => x.groupGuid === c.groupGuid)!.complete).toBe(true);
+      }),
+      RUNS,
+    );
+  });
+
+  it('diffing against a HelloID that already equals the desired state gives no changes', () => {
+    fc.assert(
+      fc.property(tenantArb, (t) => {
+        const desired = computeDesiredState(t.exchange, t.opts);
+        const want = desiredGuids(desired, t.helloid, t.opts);
+        const helloid: HelloIdSnapshot = {
+          users: t.helloid.users,
+          groups: t.helloid.groups.map((grp) => {
+            const w = want.get(grp.groupGuid.toLowerCase());
+            return w ? { ...grp, members: [...w] } : grp;
+          }),
+        };
+        const diff = computeDiff(desired, helloid, t.opts);
+        expect(diff.changes).toEqual([]);
+        expect(diff.limitViolations).toEqual([]);
+      }),
+      RUNS,
+    );
+  });
+
+  it('is deterministic: the same tenant in any input order gives identical output', () => {
+    fc.assert(
+      fc.property(tenantArb, fc.integer({ min: 1, max: 2 ** 30 }), (t, seed) => {
+        const a = run(t);
+        const b = run(shuffleTenant(t, seed));
+        expect(b.desired).toEqual(a.desired);
+        expect(b.diff).toEqual(a.diff);
+        expect(JSON.stringify(b)).toBe(JSON.stringify(a));
+        // And the same input twice is trivially identical, byte for byte.
+        expect(JSON.stringify(run(t))).toBe(JSON.stringify(a));
+      }),
+      RUNS,
+    );
+  });
+
+  it('the diff is the same for a desired state rebuilt or edited by the caller', () => {
+    // computeDiff may use a private memo of computeDesiredState's output (hints.ts); it
+    // must never change the result, whatever the caller did to the desired state.
+    fc.assert(
+      fc.property(tenantArb, fc.nat(), (t, pick) => {
+        const desired = computeDesiredState(t.exchange, t.opts);
+        const plain = (d: DesiredState) => computeDiff(JSON.parse(JSON.stringify(d)) as DesiredState, t.helloid, t.opts);
+        expect(computeDiff(desired, t.helloid, t.opts)).toEqual(plain(desired));
+        // Edit in place: reverse holders, rename one, drop another.
+        for (const m of desired.mailboxes) m.holders.reverse();
+        const all = desired.mailboxes.flatMap((m) => m.holders);
+        if (all.length > 0) all[pick % all.length]!.userPrincipalName = t.exchange.users[pick % Math.max(1, t.exchange.users.length)]?.userPrincipalName ?? 'x@y';
+        const withHolders = desired.mailboxes.find((m) => m.holders.length > 1);
+        withHolders?.holders.splice(pick % withHolders.holders.length, 1);
+        expect(computeDiff(desired, t.helloid, t.opts)).toEqual(plain(desired));
+      }),
+      RUNS,
+    );
+  });
+
+  it('output is sorted as specified', () => {
+    const ci = (a: string, b: string): number => (a.toLowerCase() < b.toLowerCase() ? -1 : a.toLowerCase() > b.toLowerCase() ? 1 : 0);
+    fc.assert(
+      fc.property(tenantArb, (t) => {
+        const { desired, diff } = run(t);
+        for (let i = 1; i < desired.mailboxes.length; i++) expect(ci(desired.mailboxes[i - 1]!.ownerGroupName, desired.mailboxes[i]!.ownerGroupName)).toBeLessThanOrEqual(0);
+        for (const m of desired.mailboxes) for (let i = 1; i < m.holders.length; i++) expect(ci(m.holders[i - 1]!.userPrincipalName, m.holders[i]!.userPrincipalName)).toBeLessThan(0);
+        for (const list of [diff.changes, diff.kept]) {
+          for (let i = 1; i < list.length; i++) {
+            const p = list[i - 1]!;
+            const c = list[i]!;
+            const byGroup = ci(p.groupName, c.groupName);
+            expect(byGroup).toBeLessThanOrEqual(0);
+            if (byGroup === 0 && p.groupGuid === c.groupGuid) expect(ci(p.userName, c.userName)).toBeLessThanOrEqual(0);
+          }
+        }
+        for (let i = 1; i < diff.groups.length; i++) expect(ci(diff.groups[i - 1]!.groupName, diff.groups[i]!.groupName)).toBeLessThanOrEqual(0);
+        for (const grp of diff.groups) {
+          expect(grp.observedMembers).toEqual([...grp.observedMembers].sort());
+          expect(grp.plannedMembers).toEqual([...grp.plannedMembers].sort());
+        }
+      }),
+      RUNS,
+    );
+  });
+});
