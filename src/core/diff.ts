@@ -361,7 +361,7 @@ export function computeDiff(desired: DesiredState, helloid: HelloIdSnapshot, opt
         code: 'incomplete-read',
         mailbox,
         subject: groupName,
-        message: `members of HelloID group '${groupName}' could not be read${group.memberError ? ` (${group.memberError})` : ''}; only additions are planned, nobody is removed`,
+        message: `members of HelloID group '${groupName}' could not be read${group.memberError ? ` (${group.memberError})` : ''}; no changes are planned for it (apply could not verify a group whose members are unknown); run plan again`,
       });
     }
     const currentIds: number[] = [];
@@ -392,7 +392,10 @@ export function computeDiff(desired: DesiredState, helloid: HelloIdSnapshot, opt
 
     // Changes and kept members, collected by user id (= user-name order).
     const addIds: number[] = [];
-    for (const id of wants.ids) if (marks.current[id] !== round) addIds.push(id);
+    // Unknown current members: no adds either. The plan records the observed set, and
+    // apply's drift check compares against it; an empty "observed" for a group that has
+    // members would only make apply refuse the whole plan.
+    if (membersRead) for (const id of wants.ids) if (marks.current[id] !== round) addIds.push(id);
     const goneIds: number[] = [];
     for (const id of currentIds) if (marks.desired[id] !== round) goneIds.push(id);
 
