@@ -6,7 +6,6 @@
 import { RefusedError } from '../errors.js';
 import type { EffectiveConfig } from '../config/types.js';
 import type { HelloIdWriteApi } from '../helloid/types.js';
-import { readPlan } from '../plan/plan-file.js';
 import type { Approval, PlanFile } from '../plan/types.js';
 import { checkDrift, driftRefusal } from './drift.js';
 import { executePlan, type ExecuteProgress } from './execute.js';
@@ -14,6 +13,7 @@ import { readJournal } from './journal.js';
 import { acquireLock } from './lock.js';
 import { journalPathFor, lockPathFor, receiptPathFor } from './paths.js';
 import type { DriftReport, Receipt } from './types.js';
+import { readPlanOrRefuseTampered } from './tamper.js';
 import { verifyPlan } from './verify.js';
 
 export type ApplyEvent =
@@ -66,7 +66,8 @@ export async function applyPlan(options: ApplyPlanOptions): Promise<ApplyResult>
   const journalPath = journalPathFor(file);
   const receiptPath = receiptPathFor(file);
 
-  const plan = readPlan(file);
+  // A hand-edited plan is "tampered" (exit 3) even when the edit also broke its consistency.
+  const plan = readPlanOrRefuseTampered(file, 'refusing to apply');
   const { approvals } = verifyPlan(plan, {
     config: options.config,
     configDigest: options.configDigest,

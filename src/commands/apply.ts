@@ -4,25 +4,40 @@
  * never stops the others and ends in exit 4, and a re-run resumes from the journal.
  */
 import { Args, Flags } from '@oclif/core';
+import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline/promises';
+import YAML from 'yaml';
 import { BaseCommand } from '../cli/base-command.js';
 import { makeChalk } from '../cli/color.js';
 import { makeProgress } from '../cli/progress.js';
 import { renderPlanText } from '../cli/render/text.js';
 import { applyPlan, type ApplyResult } from '../apply/index.js';
 import { configDigest, DEFAULT_CONFIG_FILE, loadConfig } from '../config/index.js';
-import { ExitCode } from '../errors.js';
+import { ExitCode, RefusedError } from '../errors.js';
 import { SIGNING_KEY_ENV } from '../plan/index.js';
-import { registerSecret } from '../redact.js';
+import { redact, registerSecret } from '../redact.js';
 import { createHelloIdWriter } from '../sync/clients.js';
 
 export interface ApplyJsonOutput {
-  status: ApplyResult['status'];
+  status: ApplyResult['status'] | 'refused';
   digest: string;
   summary: { done: number; already: number; failed: number; skipped: number };
   changes: Array<{ action: string; groupGuid: string; groupName: string; userGuid: string; userName: string; outcome: string; error?: string }>;
   receiptPath?: string;
-  journalPath: string;
+  journalPath?: string;
+  /** With status 'refused': why (the same text as on stderr) and the exit code, 3. */
+  error?: { message: string; exitCode: number };
+}
+
+/** The digest recorded in a plan file, read leniently (the file may be the very reason for the refusal). */
+function recordedDigest(file: string | undefined): string {
+  if (file === undefined) return '';
+  try {
+    const v = YAML.parse(readFileSync(file, 'utf8')) as { digest?: unknown } | null;
+    return typeof v?.digest === 'string' ? v.digest : '';
+  } catch {
+    return '';
+  }
 }
 
 export class Apply extends BaseCommand {
@@ -39,8 +54,31 @@ export class Apply extends BaseCommand {
     quiet: Flags.boolean({ char: 'q', description: 'No progress on stderr.' }),
   };
 
+  private planArg: string | undefined;
+
+  /**
+   * With --json a refusal is printed in the apply-output schema's own shape (status
+   * 'refused', nothing done), so a pipeline parsing stdout reads one document type;
+   * the `error` member keeps it compatible with the generic `{ error }` of other failures.
+   */
+  protected override async catch(err: Error & { exitCode?: number }): Promise<unknown> {
+    if (this.jsonEnabled() && err instanceof RefusedError) {
+      const out: ApplyJsonOutput = {
+        status: 'refused',
+        digest: recordedDigest(this.planArg),
+        summary: { done: 0, already: 0, failed: 0, skipped: 0 },
+        changes: [],
+        error: { message: redact(err.message), exitCode: err.exitCode },
+      };
+      this.logJson(out);
+      throw err;
+    }
+    return super.catch(err);
+  }
+
   async run(): Promise<ApplyJsonOutput> {
     const { args, flags } = await this.parse(Apply);
+    this.planArg = args.plan;
     const json = this.jsonEnabled();
     const c = makeChalk({ noColor: flags['no-color'] });
     const cfg = await loadConfig(flags.config);
