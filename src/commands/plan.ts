@@ -5,7 +5,8 @@
  */
 import { Flags } from '@oclif/core';
 import { appendFileSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { BaseCommand } from '../cli/base-command.js';
 import { makeChalk } from '../cli/color.js';
 import { makeProgress } from '../cli/progress.js';
@@ -14,7 +15,7 @@ import { renderPlanMarkdown } from '../cli/render/markdown.js';
 import { renderPlanText } from '../cli/render/text.js';
 import { configDigest, DEFAULT_CONFIG_FILE, loadConfig } from '../config/index.js';
 import type { EffectiveConfig } from '../config/types.js';
-import { ExitCode, RefusedError } from '../errors.js';
+import { ExitCode, OwnersyncError, RefusedError } from '../errors.js';
 import { buildPlan, limitsRefusalMessage, signPlan, SIGNING_KEY_ENV, writePlan, type PlanFile } from '../plan/index.js';
 import { registerSecret } from '../redact.js';
 import { exchangeChangesSince, readPreviousDesiredState, renderDesiredState, writeDesiredState } from '../state/desired-state-file.js';
@@ -89,12 +90,18 @@ export class Plan extends BaseCommand {
         registerSecret(signingKey);
         plan = signPlan(plan, signingKey);
       }
+      // Make every output's directory first, so that a missing one cannot fail the run
+      // after plan.yaml is already written (a plan without its desired state).
+      const outputs = [flags.out, flags.state, ...(flags.markdown ? [flags.markdown] : [])];
+      for (const file of outputs) await writeStep(file, async () => {
+        await mkdir(dirname(file), { recursive: true });
+      });
       writePlan(flags.out, plan);
-      await writeDesiredState(flags.state, stateText);
+      await writeStep(flags.state, () => writeDesiredState(flags.state, stateText));
 
       const out = planToJson(plan, { planPath: flags.out, statePath: flags.state, limitsExceeded });
       const markdown = renderPlanMarkdown(plan);
-      if (flags.markdown) await writeFile(flags.markdown, markdown, 'utf8');
+      if (flags.markdown) await writeStep(flags.markdown, () => writeFile(flags.markdown!, markdown, 'utf8'));
       if (process.env.GITHUB_STEP_SUMMARY) appendFileSync(process.env.GITHUB_STEP_SUMMARY, `${markdown}\n`);
 
       if (!json) {
@@ -109,5 +116,14 @@ export class Plan extends BaseCommand {
     } finally {
       await demo?.stop();
     }
+  }
+}
+
+/** A file system failure as an error that names the file (not a bare ENOENT). */
+async function writeStep(file: string, step: () => Promise<void>): Promise<void> {
+  try {
+    await step();
+  } catch (err) {
+    throw new OwnersyncError(`${file}: cannot be written: ${err instanceof Error ? err.message : String(err)}`, ExitCode.ERROR, { cause: err });
   }
 }

@@ -15,6 +15,15 @@ function esc(s: string): string {
   return s.replace(/[|\\`*_<>[\]]/g, (ch) => `\\${ch}`);
 }
 
+/**
+ * For text inside raw HTML (the <summary> lines). A line that starts with <details> is
+ * an HTML block, where Markdown backslash escapes are not processed: `esc` would show
+ * "shared\_finance" literally. Entities are decoded there, so escape as HTML.
+ */
+function escHtml(s: string): string {
+  return s.replace(/[&<>"]/g, (ch) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[ch] as string);
+}
+
 export function renderPlanMarkdown(plan: PlanFile, opts: { limit?: number; artifactHint?: string } = {}): string {
   const limit = opts.limit ?? MARKDOWN_LIMIT;
   const { add, remove, kept } = plan.summary;
@@ -57,7 +66,7 @@ export function renderPlanMarkdown(plan: PlanFile, opts: { limit?: number; artif
     const a = changes.filter((c) => c.action === 'add').length;
     const r = changes.length - a;
     const s: string[] = [];
-    s.push(`<details><summary><b>${esc(g.groupName)}</b> — +${a} −${r} (mailbox ${esc(g.mailbox)})</summary>`);
+    s.push(`<details><summary><b>${escHtml(g.groupName)}</b> — +${a} −${r} (mailbox ${escHtml(g.mailbox)})</summary>`);
     s.push('');
     s.push('```diff');
     for (const ch of changes) s.push(`${ch.action === 'add' ? '+' : '-'} ${ch.userName}  # ${ch.reason}`);
