@@ -81,7 +81,12 @@ export class Plan extends BaseCommand {
       });
       if (limitsExceeded && !flags['override-limits']) {
         if (!json) process.stdout.write(renderPlanText({ ...plan, overrides: [] }, { chalk: makeChalk({ noColor: flags['no-color'] }) }));
-        throw new RefusedError(`${limitsRefusalMessage(result.diff.limitViolations)}\nNothing was written.`);
+        const message = `${limitsRefusalMessage(result.diff.limitViolations)}\nNothing was written.`;
+        // The CI job summary should say why the job failed, not just that it did.
+        if (process.env.GITHUB_STEP_SUMMARY) {
+          appendFileSync(process.env.GITHUB_STEP_SUMMARY, `## ownersync plan refused by the safety limits\n\n${plan.summary.add} to add, ${plan.summary.remove} to remove.\n\n\`\`\`\n${message}\n\`\`\`\n`);
+        }
+        throw new RefusedError(message);
       }
       if (!limitsExceeded) plan = { ...plan, overrides: [] };
 

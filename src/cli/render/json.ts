@@ -17,6 +17,8 @@ export interface PlanJsonOutput {
   warnings: PlanFile['warnings'];
   groups: PlanFile['groups'];
   overrides: PlanFile['overrides'];
+  /** Unified diff of the desired state against the previous one, when there was one and it changed. */
+  exchangeChanges?: string;
   approvals: PlanFile['approvals'];
   signed: boolean;
   /** The body still hashes to `digest` (false: modified after planning; apply will refuse it). */
@@ -39,6 +41,7 @@ export function planToJson(plan: PlanFile, extra: Partial<Pick<PlanJsonOutput, '
     warnings: plan.warnings,
     groups: plan.groups,
     overrides: plan.overrides,
+    ...(plan.exchangeChanges ? { exchangeChanges: plan.exchangeChanges } : {}),
     approvals: plan.approvals,
     signed: Boolean(plan.signature),
     intact: verifyIntegrity(plan).ok,

@@ -55,6 +55,25 @@ export function renderPlanMarkdown(plan: PlanFile, opts: { limit?: number; artif
   if (plan.changes.length === 0) head.push('No changes: HelloID resource-owner groups match Exchange FullAccess.', '');
 
   const sections: string[] = [];
+  // Warnings first: an incomplete read or an unresolved trustee is what a reviewer must
+  // not miss, so it is never the part truncation cuts. Capped so it cannot crowd out
+  // every group on its own.
+  if (plan.warnings.length > 0) {
+    const cap = Math.floor(limit / 3);
+    const s = [`<details open><summary><b>Warnings (${plan.warnings.length})</b></summary>`, ''];
+    let size = 0;
+    let shown = 0;
+    for (const w of plan.warnings) {
+      const line = `- \`${w.code}\` ${esc(w.message)}`;
+      if (size + line.length > cap) break;
+      s.push(line);
+      size += line.length + 1;
+      shown++;
+    }
+    if (shown < plan.warnings.length) s.push(`- … and ${plan.warnings.length - shown} more (see ${opts.artifactHint ?? 'the plan.yaml artifact'})`);
+    s.push('', '</details>', '');
+    sections.push(s.join('\n'));
+  }
   const byGroup = new Map<string, Change[]>();
   for (const ch of plan.changes) {
     const l = byGroup.get(ch.groupGuid);
@@ -73,12 +92,6 @@ export function renderPlanMarkdown(plan: PlanFile, opts: { limit?: number; artif
     s.push('```');
     s.push('</details>');
     s.push('');
-    sections.push(s.join('\n'));
-  }
-  if (plan.warnings.length > 0) {
-    const s = [`<details><summary><b>Warnings (${plan.warnings.length})</b></summary>`, ''];
-    for (const w of plan.warnings) s.push(`- \`${w.code}\` ${esc(w.message)}`);
-    s.push('', '</details>', '');
     sections.push(s.join('\n'));
   }
   if (plan.exchangeChanges) {

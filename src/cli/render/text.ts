@@ -67,7 +67,7 @@ export function renderPlanText(plan: PlanFile, opts: TextRenderOptions): string 
 
   if (plan.kept.length > 0) {
     lines.push('');
-    lines.push(c.bold(`Kept (${plan.kept.length}): members without FullAccess that this plan leaves in place`));
+    lines.push(c.bold(`Kept (${plan.kept.length}): current members without FullAccess that this plan leaves in place`));
     const groups = [...keptByGroup.values()].sort((a, b) => cmp(a[0]!.groupName, b[0]!.groupName));
     for (const list of groups) {
       const first = list[0]!;
