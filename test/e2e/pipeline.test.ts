@@ -430,12 +430,12 @@ describe('example GitHub Actions pipeline against the emulator', () => {
     const j = await job(applyWf, 'apply', ws, context('push'));
     const dump = describeJob(j);
     expect(j.status, dump).toBe('failure');
-    // The edit also makes the plan inconsistent, so `show` cannot read it (exit 1); the
-    // step warns and goes on, so that Apply gets to refuse it.
+    // The edit also makes the plan inconsistent, so `show` refuses it as modified (exit 3);
+    // the step warns and goes on, so that Apply gets to refuse it too.
     const show = j.step('show');
     expect(show.exitCode, dump).toBe(0);
     expect(show.stdout).toContain('::warning::ownersync show could not read plans/plan.yaml; the Apply step says why.');
-    expect(show.stderr).toContain('plans/plan.yaml: groups[0].plannedMembers: does not equal observedMembers plus the adds minus the removes');
+    expect(show.stderr).toContain('plans/plan.yaml has been modified after it was planned');
     expect(show.outputs).toEqual({ digest: '' });
     // The Apply step captures the CLI's exit code; 3 is what it saw.
     expect(j.step('apply').exitCode, dump).toBe(0);
