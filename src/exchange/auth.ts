@@ -25,8 +25,12 @@ import { MsalNetworkModule } from './msal-network.js';
 
 /** What the Exchange client needs from authentication. */
 export interface TokenProvider {
-  /** A bearer token for the Exchange admin API; `forceRefresh` skips every cache. */
-  getToken(forceRefresh?: boolean): Promise<string>;
+  /**
+   * A bearer token for the Exchange admin API; `forceRefresh` skips every cache.
+   * `rejected`: the token the server refused; when another caller has already renewed
+   * it, the renewed one is returned without a new request.
+   */
+  getToken(forceRefresh?: boolean, rejected?: string): Promise<string>;
 }
 
 /** Entra ID hosts msal already knows (public and sovereign clouds). */
@@ -81,6 +85,8 @@ export class EntraAuth implements TokenProvider {
   private readonly now: () => number;
   private cached: { token: string; expiresAt: number } | undefined;
   private pending: Promise<string> | undefined;
+  /** A forced renewal under way (after a 401), shared by every request that saw that 401. */
+  private pendingForced: Promise<string> | undefined;
 
   constructor(options: EntraAuthOptions) {
     this.tenantId = options.tenantId;
@@ -115,14 +121,22 @@ export class EntraAuth implements TokenProvider {
     });
   }
 
-  async getToken(forceRefresh = false): Promise<string> {
+  async getToken(forceRefresh = false, rejected?: string): Promise<string> {
     if (!forceRefresh && this.cached && this.cached.expiresAt - EXPIRY_MARGIN_MS > this.now()) return this.cached.token;
+    // A 401 seen by many requests in flight is one expiry: renew once. Callers that name
+    // the token they saw rejected share the renewal already made or under way.
+    if (forceRefresh && rejected !== undefined) {
+      if (this.cached && this.cached.token !== rejected) return this.cached.token;
+      if (this.pendingForced) return this.pendingForced;
+    }
     // One token request at a time, however many callers are waiting for it.
     if (this.pending && !forceRefresh) return this.pending;
     const p = this.acquire(forceRefresh).finally(() => {
       if (this.pending === p) this.pending = undefined;
+      if (this.pendingForced === p) this.pendingForced = undefined;
     });
     this.pending = p;
+    if (forceRefresh) this.pendingForced = p;
     return p;
   }
 

@@ -11,7 +11,7 @@
 import { randomUUID } from 'node:crypto';
 import type { ExchangeGroup, ExchangeUser, Mailbox } from '../core/types.js';
 import { OwnersyncError } from '../errors.js';
-import { HttpError, safeUrl, type HttpClient, type HttpResponse } from '../http/index.js';
+import { HttpError, safeUrl, type HttpClient, type HttpResponse, type Priority } from '../http/index.js';
 import type { TokenProvider } from './auth.js';
 import {
   isGroupType,
@@ -33,6 +33,18 @@ const SYSTEM_ANCHOR = 'SystemMailbox{bb558c35-97f1-4cb9-8ff7-d53741dc928c}';
 const RETRY_SUB_STATUSES = new Set([401, 408, 429, 500, 502, 503, 504]);
 
 export type ExchangePhase = 'mailboxes' | 'users' | 'permissions' | 'groups';
+
+/** Round trips started ahead of the concurrency limit: enough to keep it busy as it grows. */
+const READ_AHEAD = 64;
+
+/** Run `task` over `items`, at most `width` at a time; `task` must not reject. */
+async function forEachBounded<T>(items: readonly T[], width: number, task: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const runner = async (): Promise<void> => {
+    while (next < items.length) await task(items[next++] as T);
+  };
+  await Promise.all(Array.from({ length: Math.min(width, items.length) }, runner));
+}
 
 export interface ExchangeClientOptions {
   tenantId: string;
@@ -104,8 +116,8 @@ export class ExchangeClient {
   async listMailboxes(filter: string | undefined = this.mailboxFilter): Promise<Mailbox[]> {
     const parameters: Record<string, unknown> = { RecipientTypeDetails: 'SharedMailbox', ResultSize: 'Unlimited' };
     if (filter !== undefined && filter.trim() !== '') parameters.Filter = filter;
-    const items = await this.invokeCommand('Get-Mailbox', parameters);
-    return items.filter(isObject).map(toMailbox);
+    // A listing is a chain of pages: 'high' lets each page go ahead of queued fan-out reads.
+    return this.invokeMapped('Get-Mailbox', parameters, 'high', (o) => (isObject(o) ? toMailbox(o) : undefined));
   }
 
   /** Alias of listMailboxes (the brief's name). */
@@ -115,9 +127,7 @@ export class ExchangeClient {
 
   /** Every Exchange user with a UPN, all pages (read once per client). */
   listUsers(): Promise<ExchangeUser[]> {
-    this.users ??= this.invokeCommand('Get-User', { ResultSize: 'Unlimited' }).then((items) =>
-      items.filter(isObject).flatMap((o) => toUser(o) ?? []),
-    );
+    this.users ??= this.invokeMapped('Get-User', { ResultSize: 'Unlimited' }, 'high', (o) => (isObject(o) ? toUser(o) : undefined));
     // A failed read must not stick: the next caller tries again.
     this.users.catch(() => {
       this.users = undefined;
@@ -144,21 +154,23 @@ export class ExchangeClient {
     const results = new Array<CommandResult>(total);
     const commands = mailboxes.map((m): Command => ({ cmdlet: 'Get-MailboxPermission', parameters: { Identity: mailboxIdentity(m) } }));
 
+    // At most READ_AHEAD round trips are started at a time (the limiter decides how many
+    // are in flight): hundreds of $batch bodies parked in its queue would only hold memory.
     if (this.useBatch && total > 1) {
       const chunks: number[][] = [];
       for (let i = 0; i < total; i += this.batchSize) chunks.push(Array.from({ length: Math.min(this.batchSize, total - i) }, (_, k) => i + k));
-      await Promise.all(
-        chunks.map(async (idx) => {
-          const out = await this.runBatch(idx.map((i) => commands[i] as Command), () => tick());
-          idx.forEach((i, k) => (results[i] = out[k] as CommandResult));
-        }),
-      );
+      await forEachBounded(chunks, READ_AHEAD, async (idx) => {
+        const out = await this.runBatch(idx.map((i) => commands[i] as Command), () => tick());
+        idx.forEach((i, k) => (results[i] = out[k] as CommandResult));
+      });
     } else {
-      await Promise.all(
-        commands.map(async (c, i) => {
+      await forEachBounded(
+        commands.map((c, i) => [c, i] as const),
+        READ_AHEAD,
+        async ([c, i]) => {
           results[i] = await this.runSingle(c);
           tick();
-        }),
+        },
       );
     }
 
@@ -264,19 +276,31 @@ export class ExchangeClient {
   /**
    * Run a cmdlet and return the objects of every page. A page link that has expired
    * ("Expired or Invalid pagination request") restarts the listing from the first
-   * page, a bounded number of times; anything else that fails throws.
+   * page, a bounded number of times; anything else that fails throws. `priority`
+   * 'high' is for listings (see RequestOptions.priority).
    */
-  async invokeCommand(cmdlet: string, parameters: Record<string, unknown> = {}): Promise<unknown[]> {
+  async invokeCommand(cmdlet: string, parameters: Record<string, unknown> = {}, priority: Priority = 'normal'): Promise<unknown[]> {
+    return this.invokeMapped(cmdlet, parameters, priority, (item) => item);
+  }
+
+  /**
+   * invokeCommand, mapping each page's objects as it arrives (undefined drops one), so
+   * a listing of tens of thousands of wire objects never sits in memory at once.
+   */
+  private async invokeMapped<T>(cmdlet: string, parameters: Record<string, unknown>, priority: Priority, map: (item: unknown) => T | undefined): Promise<T[]> {
     const body = JSON.stringify({ CmdletInput: { CmdletName: cmdlet, Parameters: parameters ?? {} } });
     for (let restart = 0; ; restart++) {
-      const items: unknown[] = [];
+      const items: T[] = [];
       let url: string | undefined = this.invokeUrl;
       let page = 0;
       try {
         while (url !== undefined) {
-          const res = await this.post(url, cmdlet, body);
+          const res = await this.post(url, cmdlet, body, undefined, priority);
           const parsed = this.parsePage(res, url, cmdlet);
-          for (const item of parsed.items) items.push(item);
+          for (const item of parsed.items) {
+            const mapped = map(item);
+            if (mapped !== undefined) items.push(mapped);
+          }
           url = parsed.next;
           page++;
         }
@@ -324,7 +348,7 @@ export class ExchangeClient {
   }
 
   /** POST with a token; a 401 renews the token once and tries again. */
-  private async post(url: string, cmdlet: string, body: string, acceptStatuses?: readonly number[]): Promise<HttpResponse> {
+  private async post(url: string, cmdlet: string, body: string, acceptStatuses?: readonly number[], priority: Priority = 'normal'): Promise<HttpResponse> {
     let token = await this.auth.getToken();
     for (let renewed = false; ; renewed = true) {
       let res: HttpResponse;
@@ -335,6 +359,7 @@ export class ExchangeClient {
           body,
           label: cmdlet,
           acceptStatuses: [401, ...(acceptStatuses ?? [])],
+          priority,
         });
       } catch (err) {
         throw explainAccess(err, this.tenantId);
@@ -345,7 +370,7 @@ export class ExchangeClient {
           `POST ${safeUrl(url)} (${cmdlet}) failed: 401 Unauthorized even with a fresh token: Exchange Online does not accept the app for tenant ${this.tenantId}; grant it the Exchange.ManageAsApp application permission (Office 365 Exchange Online) with admin consent`,
         );
       }
-      token = await this.auth.getToken(true);
+      token = await this.auth.getToken(true, token);
     }
   }
 

@@ -5,6 +5,7 @@
  * module versions have been seen to differ; core never sees a wire shape.
  */
 import type { ExchangeGroup, ExchangeUser, GroupMember, LooseBool, Mailbox, PermissionEntry } from '../core/types.js';
+import { redact } from '../redact.js';
 
 export type WireObject = Record<string, unknown>;
 
@@ -164,11 +165,28 @@ export function isGroupType(recipientTypeDetails: string | undefined): boolean {
   return recipientTypeDetails !== undefined && recipientTypeDetails.toLowerCase().includes('group');
 }
 
+/** Longest service text quoted in a message or warning. */
+const SERVICE_TEXT_MAX = 300;
+
 /**
- * The service's own words from an error body: `error.details[].message` (the cmdlet's
- * exception, after the `Ex…|Type|` prefix), else `error.message`, `message` or `resultMsg`.
+ * The service's own words from an error body, redacted and bounded: it ends up in
+ * warnings that are printed and written into plan.yaml and desired-state.yaml, and a
+ * server or proxy may quote the request (bearer token included) back in its error.
+ * Redaction runs on the whole text before it is cut, so no secret prefix survives.
  */
 export function serviceErrorText(body: unknown): string | undefined {
+  const text = rawServiceErrorText(body);
+  if (text === undefined) return undefined;
+  const clean = redact(text).replace(/\s+/g, ' ').trim();
+  if (clean === '') return undefined;
+  return clean.length > SERVICE_TEXT_MAX ? `${clean.slice(0, SERVICE_TEXT_MAX)}…` : clean;
+}
+
+/**
+ * `error.details[].message` (the cmdlet's exception, after the `Ex…|Type|` prefix),
+ * else `error.message`, `message` or `resultMsg`.
+ */
+function rawServiceErrorText(body: unknown): string | undefined {
   let parsed = body;
   if (typeof body === 'string') {
     try {

@@ -26,6 +26,18 @@ export interface HelloIdClientOptions {
 
 type Wire = Record<string, unknown>;
 
+/** Reads started ahead of the concurrency limit: enough to keep it busy as it grows. */
+const READ_AHEAD = 64;
+
+/** Run `task` over `items`, at most `width` at a time; `task` must not reject. */
+async function forEachBounded<T>(items: readonly T[], width: number, task: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const runner = async (): Promise<void> => {
+    while (next < items.length) await task(items[next++] as T);
+  };
+  await Promise.all(Array.from({ length: Math.min(width, items.length) }, runner));
+}
+
 function isObject(v: unknown): v is Wire {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
@@ -95,14 +107,16 @@ export class HelloIdClient implements HelloIdWriteApi {
 
   /** Every HelloID user, all pages. Throws on failure: never a partial list. */
   async listUsers(): Promise<HelloIdUser[]> {
-    const items = await this.listAll('/api/v1/users', 'userGUID');
-    return items.flatMap((o) => toHelloIdUser(o) ?? []);
+    return this.listAll('/api/v1/users', 'userGUID', toHelloIdUser);
   }
 
-  /** Every HelloID group (members not read: null), all pages. Throws on failure. */
-  async listGroups(): Promise<HelloIdGroup[]> {
-    const items = await this.listAll('/api/v1/groups', 'groupGuid');
-    return items.flatMap((o) => toHelloIdGroup(o) ?? []);
+  /**
+   * Every HelloID group (members not read: null), all pages. Throws on failure.
+   * `onPage` sees each page's groups as it arrives (so member reads can start before
+   * the listing ends); the returned list is still the only complete answer.
+   */
+  async listGroups(onPage?: (groups: HelloIdGroup[]) => void): Promise<HelloIdGroup[]> {
+    return this.listAll('/api/v1/groups', 'groupGuid', toHelloIdGroup, onPage);
   }
 
   /** Current member userGUIDs of a group (fresh read). */
@@ -125,20 +139,23 @@ export class HelloIdClient implements HelloIdWriteApi {
     return out;
   }
 
-  /** Members of these groups, in parallel within the limiter; an Error for each read that failed for good. */
+  /**
+   * Members of these groups, in parallel within the limiter; an Error for each read
+   * that failed for good. At most READ_AHEAD reads are started at a time (the limiter
+   * decides how many of them are in flight): thousands of requests parked in its queue
+   * would only hold memory for the whole run.
+   */
   async readMembers(groupGuids: string[], onProgress?: (done: number, total: number) => void): Promise<Map<string, string[] | Error>> {
     const out = new Map<string, string[] | Error>();
     let done = 0;
-    await Promise.all(
-      groupGuids.map(async (guid) => {
-        try {
-          out.set(guid, await this.getGroupMembers(guid));
-        } catch (err) {
-          out.set(guid, err instanceof Error ? err : new Error(String(err)));
-        }
-        onProgress?.(++done, groupGuids.length);
-      }),
-    );
+    await forEachBounded(groupGuids, READ_AHEAD, async (guid) => {
+      try {
+        out.set(guid, await this.getGroupMembers(guid));
+      } catch (err) {
+        out.set(guid, err instanceof Error ? err : new Error(String(err)));
+      }
+      onProgress?.(++done, groupGuids.length);
+    });
     return out;
   }
 
@@ -168,23 +185,42 @@ export class HelloIdClient implements HelloIdWriteApi {
 
   /** One small authenticated read (first page of users, take 1), for `validate --online`. */
   async probe(): Promise<void> {
-    await this.send(`${this.baseUrl}/api/v1/users?skip=0&take=1`, { label: 'list' });
+    const url = `${this.baseUrl}/api/v1/users?skip=0&take=1`;
+    const res = await this.send(url, { label: 'list' });
+    // A 2xx is not enough: a wrong base URL often serves an HTML page. The users API
+    // answers a JSON list (or a pageData wrapper).
+    let body: unknown;
+    try {
+      body = JSON.parse(res.text);
+    } catch {
+      body = undefined;
+    }
+    const list = Array.isArray(body) ? body : isObject(body) && Array.isArray(body.pageData) ? body.pageData : undefined;
+    if (list === undefined) {
+      throw new OwnersyncError(`GET ${safeUrl(url)} answered ${res.status} but not with a JSON list of users: is helloid.baseUrl the HelloID tenant URL (https://<tenant>.helloid.com)?`);
+    }
   }
 
   // -------------------------------------------------------------------------------
 
-  /** skip/take until an empty page; skip advances by what was received. */
-  private async listAll(path: string, idField: string): Promise<Wire[]> {
-    const all: Wire[] = [];
+  /**
+   * skip/take until an empty page; skip advances by what was received. Pages are a
+   * chain (one request at a time), so they go ahead of queued fan-out reads. Each
+   * page is mapped as it arrives (`map` returning undefined drops an object), so the
+   * wire objects of a long list are never all held at once.
+   */
+  private async listAll<T>(path: string, idField: string, map: (o: Wire) => T | undefined, onPage?: (page: T[]) => void): Promise<T[]> {
+    const all: T[] = [];
     const seen = new Set<string>();
     for (let skip = 0; ; ) {
       const url = `${this.baseUrl}${path}?skip=${skip}&take=${this.pageSize}`;
-      const body = (await this.send(url, { label: 'list' })).json<unknown>();
+      const body = (await this.send(url, { label: 'list', priority: 'high' })).json<unknown>();
       const page = Array.isArray(body) ? body : isObject(body) && Array.isArray(prop(body, 'pageData')) ? (prop(body, 'pageData') as unknown[]) : undefined;
       if (page === undefined) throw new OwnersyncError(`GET ${safeUrl(url)} returned neither a list nor {"pageData": […]}`);
       if (page.length === 0) return all;
       // A server that ignores `skip` would send the first page forever.
-      let fresh = 0;
+      const fresh: T[] = [];
+      let received = 0;
       for (const item of page) {
         if (!isObject(item)) continue;
         // prop() is case-insensitive, so userGUID also finds userGuid.
@@ -194,10 +230,14 @@ export class HelloIdClient implements HelloIdWriteApi {
           if (seen.has(key)) continue;
           seen.add(key);
         }
-        fresh++;
-        all.push(item);
+        received++;
+        const mapped = map(item);
+        if (mapped === undefined) continue;
+        fresh.push(mapped);
+        all.push(mapped);
       }
-      if (fresh === 0) throw new OwnersyncError(`GET ${safeUrl(url)} repeated an earlier page; HelloID seems to ignore "skip", so the list cannot be read completely`);
+      if (received === 0) throw new OwnersyncError(`GET ${safeUrl(url)} repeated an earlier page; HelloID seems to ignore "skip", so the list cannot be read completely`);
+      onPage?.(fresh);
       skip += page.length;
     }
   }

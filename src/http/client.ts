@@ -75,7 +75,10 @@ export class HttpClient {
     this.onEvent = options.onEvent;
     this.limiter = new AdaptiveLimiter({
       max: options.maxConcurrency ?? 8,
+      ...(options.initialConcurrency !== undefined ? { initial: options.initialConcurrency } : {}),
       increaseAfter: options.increaseAfter ?? 10,
+      ...(options.concurrencyMode !== undefined ? { mode: options.concurrencyMode } : {}),
+      ...(options.probeInterval !== undefined ? { probeInterval: options.probeInterval } : {}),
       onChange: (limit, direction) => this.emit({ type: 'limit', service: this.service, limit, direction }),
     });
   }
@@ -114,7 +117,7 @@ export class HttpClient {
     const base = { service: this.service, method, url: printable, ...(label ? { label } : {}) };
 
     for (let attempt = 1; ; attempt++) {
-      const permit = await this.limiter.acquire(options.signal);
+      const permit = await this.limiter.acquire(options.signal, options.priority);
       this.counters.requests++;
       this.emit({ type: 'request', ...base, attempt, inFlight: this.limiter.inFlight });
       const started = this.now();

@@ -32,10 +32,11 @@ const EXCERPT_LENGTH = 300;
 /** First few hundred characters of a body, whitespace collapsed, secrets redacted. */
 export function bodyExcerpt(body: string | undefined): string | undefined {
   if (!body) return undefined;
-  const flat = body.replace(/\s+/g, ' ').trim();
+  // Redact the whole body before cutting: a secret straddling the cut would no longer
+  // match its registered value, and its first half would be printed.
+  const flat = redact(body).replace(/\s+/g, ' ').trim();
   if (flat === '') return undefined;
-  const cut = flat.length > EXCERPT_LENGTH ? `${flat.slice(0, EXCERPT_LENGTH)}…` : flat;
-  return redact(cut);
+  return flat.length > EXCERPT_LENGTH ? `${flat.slice(0, EXCERPT_LENGTH)}…` : flat;
 }
 
 export class HttpError extends OwnersyncError {

@@ -1,7 +1,7 @@
 /** The HTTP layer: undici client with retries, adaptive concurrency, proxy and CA support. */
 export { HttpClient, DEFAULT_RETRY_STATUSES } from './client.js';
 export { HttpError, bodyExcerpt } from './errors.js';
-export { AdaptiveLimiter, type LimiterOptions, type Outcome, type Permit } from './limiter.js';
+export { AdaptiveLimiter, type LimiterMode, type LimiterOptions, type Outcome, type Permit, type Priority } from './limiter.js';
 export { sharedDispatcher, closeSharedDispatchers, trustedCas, type DispatcherOptions } from './dispatcher.js';
 export { parseRetryAfter, retryAfterMs } from './retry-after.js';
 export { backoffDelay, isTransientNetworkError, errorCode } from './backoff.js';

@@ -3,6 +3,7 @@
  * event and statistics shapes the client reports for progress output and benchmarks.
  */
 import type { Dispatcher } from 'undici';
+import type { LimiterMode, Priority } from './limiter.js';
 
 export type ServiceName = 'entra' | 'exchange' | 'helloid';
 
@@ -25,10 +26,19 @@ export interface HttpClientOptions {
   maxRetryAfterMs?: number;
   /** Statuses retried (with the request unchanged). @default [408, 429, 500, 502, 503, 504] */
   retryStatuses?: readonly number[];
-  /** Starting and maximum number of concurrent requests; adapts down on 429. @default 8 */
+  /** Maximum number of concurrent requests (and the starting number unless initialConcurrency is set); adapts down on 429. @default 8 */
   maxConcurrency?: number;
+  /** Concurrent requests to start with; the limit grows towards maxConcurrency while requests wait. @default maxConcurrency */
+  initialConcurrency?: number;
   /** Successes in a row before the concurrency limit grows back by one. @default 10 */
   increaseAfter?: number;
+  /**
+   * How a 429 lowers the concurrency limit: 'halve' (AIMD) or 'probe' (step back below
+   * the refused level and settle there; see limiter.ts). @default 'halve'
+   */
+  concurrencyMode?: LimiterMode;
+  /** 'probe' mode: successes before a refused concurrency level is tried again (doubles each time). @default 200 */
+  probeInterval?: number;
   /** Extra trusted CA (PEM), on top of Node's default store (tests, demo emulator). */
   caPem?: string;
   /** Use this dispatcher instead of the shared pool (advanced; tests). */
@@ -59,6 +69,11 @@ export interface RequestOptions {
   retryStatuses?: readonly number[];
   /** Override the client's attempts for this call. */
   maxAttempts?: number;
+  /**
+   * 'high' for a request others wait on one at a time (the next page of a listing):
+   * it gets the next free slot before queued 'normal' fan-out reads. @default 'normal'
+   */
+  priority?: Priority;
   /**
    * Non-2xx statuses the caller handles itself: returned, not thrown (after any
    * retries). Example: HelloID's 404 on removing a non-member.
