@@ -4,11 +4,26 @@
  *   Exchange: mailboxes ─┬─ permissions ── group trustees (expanded)
  *   HelloID:  users, groups ─┴─ members of the owner groups only
  *
- * Member reads start as soon as the mailbox list and the group list are known, so
- * they overlap the permission reads, which dominate. Zero in-scope mailboxes is an
- * error: a broken filter must never turn into "remove every owner".
+ * HelloID is the long pole at scale (one member read per owner group, nothing to
+ * batch), so its member reads start as early as possible: each page of the group
+ * listing is searched, as it arrives, for groups that could be an in-scope mailbox's
+ * owner group, and their reads are queued while later pages are still coming (before
+ * the mailbox list is known, a bounded number on a guess from the name pattern). The
+ * complete group list then decides which groups count (a name that turns out
+ * ambiguous is not a match); results for any others are dropped. Zero in-scope
+ * mailboxes is an error: a broken filter must never turn into "remove every owner".
  */
-import { buildOwnerGroupIndex, computeDesiredState, computeDiff, isEffectiveFullAccess, isSystemTrustee, ownerGroupName } from '../core/index.js';
+import {
+  buildOwnerGroupIndex,
+  computeDesiredState,
+  computeDiff,
+  exactNameKey,
+  foldedNameKey,
+  isEffectiveFullAccess,
+  isSystemTrustee,
+  normaliseSource,
+  ownerGroupName,
+} from '../core/index.js';
 import type { DesiredState, DiffResult, ExchangeSnapshot, HelloIdGroup, HelloIdSnapshot, Mailbox, SyncOptions } from '../core/types.js';
 import { OwnersyncError } from '../errors.js';
 import type { ExchangeSource, HelloIdSource } from './sources.js';
@@ -25,6 +40,14 @@ export interface ReadResult {
   counts: { mailboxes: number; exchangeUsers: number; groupsExpanded: number; helloidUsers: number; helloidGroups: number; ownerGroupsRead: number };
 }
 
+type MemberReads = Map<string, string[] | Error>;
+
+/** Owner-group member reads started on a guess before the mailbox list is known (see readAndDiff). */
+const SPECULATIVE_READS = 200;
+
+/** A HelloID source whose listGroups can report pages as they arrive (HelloIdClient can). */
+type PagedGroupSource = { listGroups(onPage?: (groups: HelloIdGroup[]) => void): Promise<HelloIdGroup[]> };
+
 export async function readAndDiff(
   exchange: ExchangeSource,
   helloid: HelloIdSource,
@@ -35,7 +58,59 @@ export async function readAndDiff(
   const mailboxesP = exchange.listMailboxes();
   const exUsersP = exchange.listUsers();
   const hUsersP = helloid.listUsers();
-  const hGroupsP = helloid.listGroups();
+
+  // Member reads started early, per group page (see the header comment).
+  const source = normaliseSource(opts.groupSource);
+  const reads: Array<Promise<MemberReads>> = [];
+  const requested = new Set<string>();
+  const read = (groups: HelloIdGroup[], isCandidate: (g: HelloIdGroup) => boolean, max = Number.POSITIVE_INFINITY): void => {
+    const guids: string[] = [];
+    for (const g of groups) {
+      if (guids.length >= max) break;
+      const key = g.groupGuid.toLowerCase();
+      if (requested.has(key) || !isCandidate(g)) continue;
+      requested.add(key);
+      guids.push(g.groupGuid);
+    }
+    if (guids.length === 0) return;
+    const p = helloid.readMembers(guids);
+    p.catch(() => {});
+    reads.push(p);
+  };
+  // Until the mailbox list is in, a group named like an owner group (prefix … suffix) is
+  // read on a guess, when every shared mailbox is in scope (no mailboxFilter) so such a
+  // group almost surely belongs to one; at most SPECULATIVE_READS, so a wrong guess costs
+  // little. Without the guess HelloID would idle while Exchange lists the mailboxes.
+  const prefix = exactNameKey(opts.groupPrefix);
+  const suffix = exactNameKey(opts.groupSuffix);
+  const guess = !opts.mailboxFilter && prefix.length + suffix.length > 0;
+  let guessed = 0;
+  const looksLikeOwnerGroup = (g: HelloIdGroup): boolean => {
+    if (normaliseSource(g.source) !== source) return false;
+    const name = exactNameKey(g.name);
+    return name.length > prefix.length + suffix.length && name.startsWith(prefix) && name.endsWith(suffix);
+  };
+  const scope: { isCandidate?: (g: HelloIdGroup) => boolean } = {};
+  const earlyPages: HelloIdGroup[][] = [];
+  const readCandidates = (groups: HelloIdGroup[]): void => {
+    if (scope.isCandidate) {
+      read(groups, scope.isCandidate);
+      return;
+    }
+    earlyPages.push(groups);
+    if (guess && guessed < SPECULATIVE_READS) {
+      const before = requested.size;
+      read(groups, looksLikeOwnerGroup, SPECULATIVE_READS - guessed);
+      guessed += requested.size - before;
+    }
+  };
+  const hGroupsP = (helloid as HelloIdSource & PagedGroupSource).listGroups((page) => {
+    try {
+      readCandidates(page);
+    } catch {
+      // Only an optimisation: whatever was not started here is read once the list is complete.
+    }
+  });
   // Avoid unhandled rejections while we await them in sequence.
   for (const p of [mailboxesP, exUsersP, hUsersP, hGroupsP]) p.catch(() => {});
 
@@ -48,16 +123,36 @@ export async function readAndDiff(
   }
   progress('Reading', `${mailboxes.length} shared mailboxes found`);
 
+  // A group can only be matched by its exact or its diacritics-folded name (core/naming).
+  const exact = new Set<string>();
+  const folded = new Set<string>();
+  for (const m of mailboxes) {
+    const name = ownerGroupName(m.displayName, opts);
+    exact.add(exactNameKey(name));
+    folded.add(foldedNameKey(name));
+  }
+  scope.isCandidate = (g) => normaliseSource(g.source) === source && (exact.has(exactNameKey(g.name)) || folded.has(foldedNameKey(g.name)));
+  for (const page of earlyPages.splice(0)) read(page, scope.isCandidate);
+
   // Owner-group member reads: only the groups that belong to in-scope mailboxes.
-  const membersP = hGroupsP.then((groups) => {
+  const membersP = hGroupsP.then(async (groups): Promise<MemberReads> => {
     const index = buildOwnerGroupIndex(groups, { groupSource: opts.groupSource });
-    const guids = new Set<string>();
+    const wanted = new Map<string, string>();
     for (const m of mailboxes) {
       const match = index.match(ownerGroupName(m.displayName, opts));
-      if (match.kind === 'match') guids.add(match.group.groupGuid);
+      if (match.kind === 'match') wanted.set(match.group.groupGuid.toLowerCase(), match.group.groupGuid);
     }
-    progress('Reading', `members of ${guids.size} HelloID owner groups`);
-    return helloid.readMembers([...guids].sort());
+    progress('Reading', `members of ${wanted.size} HelloID owner groups`);
+    const missing = [...wanted].filter(([key]) => !requested.has(key)).map(([, guid]) => guid);
+    if (missing.length > 0) reads.push(helloid.readMembers(missing.sort()));
+    const out: MemberReads = new Map();
+    for (const result of await Promise.all(reads)) {
+      for (const [guid, members] of result) {
+        const keep = wanted.get(guid.toLowerCase());
+        if (keep !== undefined) out.set(keep, members);
+      }
+    }
+    return out;
   });
   membersP.catch(() => {});
 
