@@ -111,7 +111,9 @@ describe('plan and the removal safety limits (demo: 2 removals of 28 current mem
     expect(r.stderr).toContain('2 removals');
     expect(r.stderr).toContain('--override-limits');
     expect(r.stderr).toMatch(/nothing was written/i);
-    expect(r.newFiles).toEqual([]);
+    // No plan, desired state or Markdown file; only the CI job summary says why.
+    expect(r.newFiles).toEqual(['max1-summary.md']);
+    expect(e.read('max1-summary.md')).toContain('ownersync plan refused by the safety limits');
     // The operator still sees what broke the limit.
     expect(r.stdout).toContain('- pieter.bakker@contoso.com');
     expect(r.stdout).not.toContain('Overrides recorded');
