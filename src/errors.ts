@@ -35,6 +35,19 @@ export class ConfigError extends OwnersyncError {
 /** A plan file that cannot be read or trusted. */
 export class PlanFileError extends OwnersyncError {}
 
+/**
+ * A plan file the reader rejects whose recorded digest also no longer matches its
+ * content: it was edited by hand. The message lists the reader's problems; callers that
+ * act on plans (apply, approve, show) refuse it as tampered (exit 3) using `integrity`.
+ */
+export class PlanTamperedError extends PlanFileError {
+  readonly integrity: { ok: false; expected: string; actual: string };
+  constructor(message: string, integrity: { ok: false; expected: string; actual: string }) {
+    super(message);
+    this.integrity = integrity;
+  }
+}
+
 /** apply (or plan limits) refused: exit 3. */
 export class RefusedError extends OwnersyncError {
   constructor(message: string) {

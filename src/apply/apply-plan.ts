@@ -7,13 +7,13 @@ import { RefusedError } from '../errors.js';
 import type { EffectiveConfig } from '../config/types.js';
 import type { HelloIdWriteApi } from '../helloid/types.js';
 import type { Approval, PlanFile } from '../plan/types.js';
+import { readPlanRefusingTampered } from '../plan/plan-file.js';
 import { checkDrift, driftRefusal } from './drift.js';
 import { executePlan, type ExecuteProgress } from './execute.js';
 import { readJournal } from './journal.js';
 import { acquireLock } from './lock.js';
 import { journalPathFor, lockPathFor, receiptPathFor } from './paths.js';
 import type { DriftReport, Receipt } from './types.js';
-import { readPlanOrRefuseTampered } from './tamper.js';
 import { verifyPlan } from './verify.js';
 
 export type ApplyEvent =
@@ -67,7 +67,7 @@ export async function applyPlan(options: ApplyPlanOptions): Promise<ApplyResult>
   const receiptPath = receiptPathFor(file);
 
   // A hand-edited plan is "tampered" (exit 3) even when the edit also broke its consistency.
-  const plan = readPlanOrRefuseTampered(file, 'refusing to apply');
+  const plan = readPlanRefusingTampered(file, 'refusing to apply');
   const { approvals } = verifyPlan(plan, {
     config: options.config,
     configDigest: options.configDigest,

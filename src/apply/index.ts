@@ -8,4 +8,3 @@ export { acquireLock, pidIsAlive, type PlanLock, type LockInfo, type AcquireLock
 export { applyPlan, type ApplyPlanOptions, type ApplyResult, type ApplyEvent } from './apply-plan.js';
 export { journalPathFor, receiptPathFor, lockPathFor } from './paths.js';
 export { runPool } from './pool.js';
-export { rawTampering, readPlanOrRefuseTampered } from './tamper.js';

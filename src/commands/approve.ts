@@ -4,9 +4,7 @@
  */
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../cli/base-command.js';
-import { rawTampering } from '../apply/tamper.js';
-import { PlanFileError, RefusedError } from '../errors.js';
-import { approve, SIGNING_KEY_ENV, tamperedMessage, type PlanFile } from '../plan/index.js';
+import { approve, SIGNING_KEY_ENV } from '../plan/index.js';
 import { registerSecret } from '../redact.js';
 
 export class Approve extends BaseCommand {
@@ -26,22 +24,13 @@ export class Approve extends BaseCommand {
     const { args, flags } = await this.parse(Approve);
     const signingKey = process.env[SIGNING_KEY_ENV] || undefined;
     registerSecret(signingKey);
-    let plan: PlanFile;
-    try {
-      plan = approve(args.plan, {
-        by: flags.by,
-        comment: flags.comment,
-        at: new Date(),
-        signingKey,
-        sshSign: flags['ssh-key'] ? { keyPath: flags['ssh-key'] } : undefined,
-      });
-    } catch (err) {
-      // A hand edit that also broke the plan's consistency fails to read (exit 1); it is
-      // still a tampered plan, and approving it is refused as such (exit 3).
-      const integrity = err instanceof PlanFileError ? rawTampering(args.plan) : undefined;
-      if (integrity) throw new RefusedError(`refusing to approve: ${tamperedMessage(args.plan, integrity)}`);
-      throw err;
-    }
+    const plan = approve(args.plan, {
+      by: flags.by,
+      comment: flags.comment,
+      at: new Date(),
+      signingKey,
+      sshSign: flags['ssh-key'] ? { keyPath: flags['ssh-key'] } : undefined,
+    });
     if (!this.jsonEnabled()) {
       this.log(`Approved ${args.plan} (${plan.digest}) by ${flags.by}${flags['ssh-key'] ? ' (SSH-signed)' : ''}.`);
       this.log(`Summary: ${plan.summary.add} to add, ${plan.summary.remove} to remove. Commit the file, then run \`ownersync apply ${args.plan}\`.`);

@@ -9,8 +9,7 @@ import { makeChalk } from '../cli/color.js';
 import { renderPlanMarkdown } from '../cli/render/markdown.js';
 import { planToJson, type PlanJsonOutput } from '../cli/render/json.js';
 import { renderPlanText } from '../cli/render/text.js';
-import { readPlanOrRefuseTampered } from '../apply/tamper.js';
-import { verifyIntegrity } from '../plan/index.js';
+import { readPlanRefusingTampered, verifyIntegrity } from '../plan/index.js';
 
 export class Show extends BaseCommand {
   static override summary = 'Render a plan file.';
@@ -26,7 +25,7 @@ export class Show extends BaseCommand {
   async run(): Promise<PlanJsonOutput> {
     const { args, flags } = await this.parse(Show);
     // A hand-edited plan that no longer even reads cleanly is reported as modified (exit 3).
-    const plan = readPlanOrRefuseTampered(args.plan, `${args.plan} cannot be shown as a valid plan`);
+    const plan = readPlanRefusingTampered(args.plan, `${args.plan} cannot be shown as a valid plan`);
     const json = planToJson(plan, { planPath: args.plan });
     if (this.jsonEnabled()) return json;
     if (flags.markdown) {

@@ -6,6 +6,7 @@
  * Which auth method is used does count.
  */
 import { createHash } from 'node:crypto';
+import { canonicalJson } from '../canonical-json.js';
 import type { EffectiveConfig, ExchangeEnvironment } from './types.js';
 
 /** The effective config without secrets or sourcePath: what the digest covers, and what may be displayed. */
@@ -58,16 +59,6 @@ export function redactedConfig(cfg: EffectiveConfig): RedactedConfig {
   };
 }
 
-/** JSON with object keys sorted at every level and `undefined` members dropped. */
-export function canonicalJson(value: unknown): string {
-  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
-  if (Array.isArray(value)) return `[${value.map((v) => canonicalJson(v === undefined ? null : v)).join(',')}]`;
-  const obj = value as Record<string, unknown>;
-  const keys = Object.keys(obj)
-    .filter((k) => obj[k] !== undefined)
-    .sort();
-  return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(obj[k])}`).join(',')}}`;
-}
 
 /**
  * What a plan's content depends on: where it reads (tenant, Exchange endpoint, scope
@@ -96,3 +87,5 @@ export function digestedConfig(cfg: EffectiveConfig): Record<string, unknown> {
 export function configDigest(cfg: EffectiveConfig): string {
   return `sha256:${createHash('sha256').update(canonicalJson(digestedConfig(cfg)), 'utf8').digest('hex')}`;
 }
+
+export { canonicalJson };

@@ -9,7 +9,7 @@
  */
 import { RefusedError, UsageError } from '../errors.js';
 import { tamperedMessage, verifyIntegrity } from './digest.js';
-import { readPlan, writePlan } from './plan-file.js';
+import { readPlanRefusingTampered, writePlan } from './plan-file.js';
 import { signatureRefusal } from './signature-check.js';
 import { sshSignDigest } from './ssh-signature.js';
 import type { Approval, PlanFile } from './types.js';
@@ -32,7 +32,7 @@ export function approve(planPath: string, options: ApproveOptions): PlanFile {
   // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u001f\u007f]/.test(by)) throw new UsageError('approve: --by must be a single line without control characters');
 
-  const plan = readPlan(planPath);
+  const plan = readPlanRefusingTampered(planPath, 'refusing to approve');
   const integrity = verifyIntegrity(plan);
   if (!integrity.ok) throw new RefusedError(`refusing to approve: ${tamperedMessage(planPath, integrity)}`);
 

@@ -5,7 +5,7 @@
  * digest, so it cannot be inside it either.
  */
 import { createHash } from 'node:crypto';
-import { canonicalJson } from './canonical-json.js';
+import { canonicalJson } from '../canonical-json.js';
 import type { PlanBody, PlanFile } from './types.js';
 
 /** Keys of a PlanFile that are not part of the body. */

@@ -13,9 +13,10 @@ import { closeSync, fsyncSync, openSync, readFileSync, renameSync, unlinkSync, w
 import { basename, dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import YAML from 'yaml';
-import { OwnersyncError, PlanFileError } from '../errors.js';
+import { OwnersyncError, PlanFileError, PlanTamperedError, RefusedError } from '../errors.js';
+import { computeDigest, DIGEST_PATTERN, tamperedMessage } from './digest.js';
 import { planProblems } from './validate.js';
-import { SUPPORTED_PLAN_FORMAT_VERSIONS, type PlanFile } from './types.js';
+import { SUPPORTED_PLAN_FORMAT_VERSIONS, type PlanBody, type PlanFile } from './types.js';
 
 /** At most this many problems are listed in one error; the rest are counted. */
 const MAX_LISTED_PROBLEMS = 25;
@@ -138,6 +139,20 @@ export function readPlan(path: string): PlanFile {
   return parsePlan(bytes, path);
 }
 
+/**
+ * readPlan for the commands that act on a plan (apply, approve, show): a plan rejected
+ * because it was edited by hand is refused as tampered (exit 3), prefixed with `lead`
+ * ("refusing to apply"), rather than reported as merely invalid (exit 1).
+ */
+export function readPlanRefusingTampered(path: string, lead: string): PlanFile {
+  try {
+    return readPlan(path);
+  } catch (err) {
+    if (err instanceof PlanTamperedError) throw new RefusedError(`${lead}: ${tamperedMessage(path, err.integrity)}`);
+    throw err;
+  }
+}
+
 /** Parse plan bytes (or text); `file` is used in messages. Throws only PlanFileError. */
 export function parsePlan(input: Uint8Array | string, file = 'plan.yaml'): PlanFile {
   try {
@@ -200,6 +215,27 @@ function parseUnchecked(input: Uint8Array | string, file: string): PlanFile {
   }
 
   const problems = planProblems(value);
-  if (problems.length > 0) throw problemsError(file, problems);
+  if (problems.length > 0) {
+    // A hand edit often breaks the plan's consistency too (a change's userGuid edited on
+    // its own line no longer matches its group). Say so on the error, so that apply,
+    // approve and show refuse it as tampered without reading the file a second time.
+    const err = problemsError(file, problems);
+    const tampered = digestMismatch(value);
+    if (tampered) throw new PlanTamperedError(err.message, tampered);
+    throw err;
+  }
   return value as unknown as PlanFile;
+}
+
+/** The digest check on a document the schema rejected; undefined when it cannot say "edited". */
+function digestMismatch(value: Record<string, unknown>): { ok: false; expected: string; actual: string } | undefined {
+  const expected = value.digest;
+  if (typeof expected !== 'string' || !DIGEST_PATTERN.test(expected)) return undefined;
+  let actual: string;
+  try {
+    actual = computeDigest(value as unknown as PlanBody);
+  } catch {
+    return undefined; // not even hashable: the reader's own problems stand
+  }
+  return actual === expected ? undefined : { ok: false, expected, actual };
 }

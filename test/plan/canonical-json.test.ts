@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { canonicalJson, CanonicalJsonError } from '../../src/plan/canonical-json.js';
+import { canonicalJson, CanonicalJsonError } from '../../src/canonical-json.js';
 
 describe('canonicalJson', () => {
   it('sorts keys recursively, keeps array order, has no whitespace', () => {
