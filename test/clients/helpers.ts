@@ -6,7 +6,7 @@
 import { fileURLToPath } from 'node:url';
 import { start, type Emulator, type StartOptions } from '../../src/emulator/index.js';
 import type { EffectiveConfig } from '../../src/config/types.js';
-import { EntraAuth, ExchangeClient, type ExchangeClientOptions } from '../../src/exchange/index.js';
+import { createEntraAuth, EntraAuth, ExchangeClient, type ExchangeClientOptions } from '../../src/exchange/index.js';
 import { HelloIdClient } from '../../src/helloid/index.js';
 import { HttpClient, type HttpClientOptions, type ServiceName } from '../../src/http/index.js';
 
@@ -44,16 +44,8 @@ export function http(emu: Emulator, service: ServiceName, extra: Partial<HttpCli
 }
 
 export function auth(emu: Emulator, cfg: TestConfig, extra: Partial<HttpClientOptions> = {}): EntraAuth {
-  const ex = cfg.exchange;
-  return new EntraAuth({
-    tenantId: ex.tenantId,
-    clientId: ex.clientId,
-    ...(ex.clientSecret !== undefined ? { clientSecret: ex.clientSecret } : {}),
-    ...(ex.certificate !== undefined ? { certificate: ex.certificate } : {}),
-    authorityHost: ex.authorityHost,
-    environment: ex.environment,
-    http: http(emu, 'entra', extra),
-  });
+  // The same wiring the product uses, with a test HTTP client (emulator CA, fast sleep).
+  return createEntraAuth(cfg, { http: http(emu, 'entra', extra) });
 }
 
 export function exchangeClient(
