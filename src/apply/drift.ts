@@ -11,7 +11,7 @@ import { RefusedError } from '../errors.js';
 import type { HelloIdWriteApi } from '../helloid/types.js';
 import type { PlanFile } from '../plan/types.js';
 import { attemptedChanges, journalKey } from './journal.js';
-import { runPool } from './pool.js';
+import { runPool } from '../pool.js';
 import type { DriftReport, GroupDrift, JournalEntry } from './types.js';
 
 export interface CheckDriftOptions {

@@ -14,7 +14,7 @@ import type { HelloIdWriteApi } from '../helloid/types.js';
 import { writeFileAtomic } from '../plan/plan-file.js';
 import type { PlanFile } from '../plan/types.js';
 import { JournalWriter, journalKey, readJournal, settledChanges } from './journal.js';
-import { runPool } from './pool.js';
+import { runPool } from '../pool.js';
 import type { ChangeOutcome, JournalEntry, Receipt, ReceiptChange, ReceiptSummary } from './types.js';
 
 export interface ExecuteProgress {

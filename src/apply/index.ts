@@ -7,4 +7,4 @@ export { readJournal, JournalWriter, journalKey, settledChanges, attemptedChange
 export { acquireLock, pidIsAlive, type PlanLock, type LockInfo, type AcquireLockOptions } from './lock.js';
 export { applyPlan, type ApplyPlanOptions, type ApplyResult, type ApplyEvent } from './apply-plan.js';
 export { journalPathFor, receiptPathFor, lockPathFor } from './paths.js';
-export { runPool } from './pool.js';
+export { runPool } from '../pool.js';

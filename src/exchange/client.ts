@@ -12,6 +12,7 @@ import { randomUUID } from 'node:crypto';
 import type { ExchangeGroup, ExchangeUser, Mailbox } from '../core/types.js';
 import { OwnersyncError } from '../errors.js';
 import { HttpError, safeUrl, type HttpClient, type HttpResponse, type Priority } from '../http/index.js';
+import { runPool } from '../pool.js';
 import type { TokenProvider } from './auth.js';
 import {
   isGroupType,
@@ -37,14 +38,6 @@ export type ExchangePhase = 'mailboxes' | 'users' | 'permissions' | 'groups';
 /** Round trips started ahead of the concurrency limit: enough to keep it busy as it grows. */
 const READ_AHEAD = 64;
 
-/** Run `task` over `items`, at most `width` at a time; `task` must not reject. */
-async function forEachBounded<T>(items: readonly T[], width: number, task: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const runner = async (): Promise<void> => {
-    while (next < items.length) await task(items[next++] as T);
-  };
-  await Promise.all(Array.from({ length: Math.min(width, items.length) }, runner));
-}
 
 export interface ExchangeClientOptions {
   tenantId: string;
@@ -159,12 +152,12 @@ export class ExchangeClient {
     if (this.useBatch && total > 1) {
       const chunks: number[][] = [];
       for (let i = 0; i < total; i += this.batchSize) chunks.push(Array.from({ length: Math.min(this.batchSize, total - i) }, (_, k) => i + k));
-      await forEachBounded(chunks, READ_AHEAD, async (idx) => {
+      await runPool(chunks, READ_AHEAD, async (idx) => {
         const out = await this.runBatch(idx.map((i) => commands[i] as Command), () => tick());
         idx.forEach((i, k) => (results[i] = out[k] as CommandResult));
       });
     } else {
-      await forEachBounded(
+      await runPool(
         commands.map((c, i) => [c, i] as const),
         READ_AHEAD,
         async ([c, i]) => {

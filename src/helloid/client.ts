@@ -12,6 +12,7 @@ import { OwnersyncError } from '../errors.js';
 import { HttpError, safeUrl, type HttpClient, type HttpResponse, type RequestOptions } from '../http/index.js';
 import { registerSecret } from '../redact.js';
 import type { AddOutcome, HelloIdWriteApi, RemoveOutcome } from './types.js';
+import { runPool } from '../pool.js';
 
 export interface HelloIdClientOptions {
   /** e.g. https://contoso.helloid.com (no trailing slash). */
@@ -29,14 +30,6 @@ type Wire = Record<string, unknown>;
 /** Reads started ahead of the concurrency limit: enough to keep it busy as it grows. */
 const READ_AHEAD = 64;
 
-/** Run `task` over `items`, at most `width` at a time; `task` must not reject. */
-async function forEachBounded<T>(items: readonly T[], width: number, task: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const runner = async (): Promise<void> => {
-    while (next < items.length) await task(items[next++] as T);
-  };
-  await Promise.all(Array.from({ length: Math.min(width, items.length) }, runner));
-}
 
 function isObject(v: unknown): v is Wire {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -148,7 +141,7 @@ export class HelloIdClient implements HelloIdWriteApi {
   async readMembers(groupGuids: string[], onProgress?: (done: number, total: number) => void): Promise<Map<string, string[] | Error>> {
     const out = new Map<string, string[] | Error>();
     let done = 0;
-    await forEachBounded(groupGuids, READ_AHEAD, async (guid) => {
+    await runPool(groupGuids, READ_AHEAD, async (guid) => {
       try {
         out.set(guid, await this.getGroupMembers(guid));
       } catch (err) {

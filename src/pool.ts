@@ -1,5 +1,6 @@
 /**
- * A bounded worker pool: at most `concurrency` tasks run at once, in input order.
+ * A bounded worker pool: at most `concurrency` tasks run at once, in input order. Shared
+ * by the clients (fan-out reads), the drift check and apply execution.
  * execute's tasks never reject (a failed write is an outcome, not an exception); for
  * tasks that do (reads), the first rejection stops new tasks and is rethrown once
  * the running ones have settled.
