@@ -104,8 +104,9 @@ export class Plan extends BaseCommand {
       writePlan(flags.out, plan);
       await writeStep(flags.state, () => writeDesiredState(flags.state, stateText));
 
-      const out = planToJson(plan, { planPath: flags.out, statePath: flags.state, limitsExceeded });
-      const markdown = renderPlanMarkdown(plan);
+      // Built (and digested) just above: intact by construction.
+      const out = planToJson(plan, { intact: true, planPath: flags.out, statePath: flags.state, limitsExceeded });
+      const markdown = renderPlanMarkdown(plan, { intact: true });
       if (flags.markdown) await writeStep(flags.markdown, () => writeFile(flags.markdown!, markdown, 'utf8'));
       if (process.env.GITHUB_STEP_SUMMARY) appendFileSync(process.env.GITHUB_STEP_SUMMARY, `${markdown}\n`);
 

@@ -26,15 +26,15 @@ export class Show extends BaseCommand {
     const { args, flags } = await this.parse(Show);
     // A hand-edited plan that no longer even reads cleanly is reported as modified (exit 3).
     const plan = readPlanRefusingTampered(args.plan, `${args.plan} cannot be shown as a valid plan`);
-    const json = planToJson(plan, { planPath: args.plan });
+    const integrity = verifyIntegrity(plan);
+    const json = planToJson(plan, { intact: integrity.ok, planPath: args.plan });
     if (this.jsonEnabled()) return json;
     if (flags.markdown) {
-      process.stdout.write(renderPlanMarkdown(plan));
+      process.stdout.write(renderPlanMarkdown(plan, { intact: integrity.ok }));
       return json;
     }
     const c = makeChalk({ noColor: flags['no-color'] });
     process.stdout.write(renderPlanText(plan, { chalk: c, verboseKept: flags['verbose-kept'] }));
-    const integrity = verifyIntegrity(plan);
     const approvals = plan.approvals.filter((a) => a.digest === plan.digest);
     const expired = Date.now() >= Date.parse(plan.expiresAt);
     const status = [

@@ -2,7 +2,6 @@
  * The `--json` shape of `plan` and `show` (schemas/output/plan-output.schema.json).
  * A superset of spec §4's minimum; stable field names are a public interface.
  */
-import { verifyIntegrity } from '../../plan/digest.js';
 import type { PlanFile } from '../../plan/types.js';
 
 export interface PlanJsonOutput {
@@ -28,7 +27,11 @@ export interface PlanJsonOutput {
   statePath?: string;
 }
 
-export function planToJson(plan: PlanFile, extra: Partial<Pick<PlanJsonOutput, 'planPath' | 'statePath' | 'limitsExceeded'>> = {}): PlanJsonOutput {
+/**
+ * `intact` is the caller's: `plan` has just built the plan (intact by construction) and
+ * `show` has checked it once. Hashing a large plan costs about a second; do it once.
+ */
+export function planToJson(plan: PlanFile, extra: Pick<PlanJsonOutput, 'intact'> & Partial<Pick<PlanJsonOutput, 'planPath' | 'statePath' | 'limitsExceeded'>>): PlanJsonOutput {
   return {
     formatVersion: plan.formatVersion,
     digest: plan.digest,
@@ -44,7 +47,6 @@ export function planToJson(plan: PlanFile, extra: Partial<Pick<PlanJsonOutput, '
     ...(plan.exchangeChanges ? { exchangeChanges: plan.exchangeChanges } : {}),
     approvals: plan.approvals,
     signed: Boolean(plan.signature),
-    intact: verifyIntegrity(plan).ok,
     ...extra,
   };
 }

@@ -5,7 +5,6 @@
  * points at the plan artifact.
  */
 import type { Change } from '../../core/types.js';
-import { verifyIntegrity } from '../../plan/digest.js';
 import type { PlanFile } from '../../plan/types.js';
 
 /** GitHub's comment limit is 65,536; stay clear of it. */
@@ -24,7 +23,8 @@ function escHtml(s: string): string {
   return s.replace(/[&<>"]/g, (ch) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[ch] as string);
 }
 
-export function renderPlanMarkdown(plan: PlanFile, opts: { limit?: number; artifactHint?: string } = {}): string {
+/** `opts.intact`: whether the plan still hashes to its digest (the caller checks once). */
+export function renderPlanMarkdown(plan: PlanFile, opts: { intact: boolean; limit?: number; artifactHint?: string }): string {
   const limit = opts.limit ?? MARKDOWN_LIMIT;
   const { add, remove, kept } = plan.summary;
   const head: string[] = [];
@@ -41,7 +41,7 @@ export function renderPlanMarkdown(plan: PlanFile, opts: { limit?: number; artif
   head.push(`| Expires | ${plan.expiresAt} |`);
   head.push(`| Approvals | ${plan.approvals.filter((a) => a.digest === plan.digest).map((a) => esc(a.by)).join(', ') || 'none yet'} |`);
   head.push('');
-  if (!verifyIntegrity(plan).ok) {
+  if (!opts.intact) {
     head.push('> [!CAUTION]');
     head.push('> This plan file was **modified after it was planned**: its content no longer matches its digest, and `ownersync apply` will refuse it.');
     head.push('');
