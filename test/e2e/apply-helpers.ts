@@ -13,6 +13,8 @@ import { Ajv, type ValidateFunction } from 'ajv';
 import YAML from 'yaml';
 import type { Emulator } from '../../src/emulator/index.js';
 import { REPO, type Env, type RunResult } from './harness.js';
+import type { Change } from '../../src/core/types.js';
+import type { PlanFile, PlanGroup as PlanFileGroup } from '../../src/plan/types.js';
 
 /** groupGuid (lower case) → sorted member userGUIDs (lower case), for every HelloID group. */
 export type Membership = Record<string, string[]>;
@@ -34,28 +36,10 @@ export function restore(em: Emulator, m: Membership): void {
   }
 }
 
-export interface PlanGroup {
-  groupGuid: string;
-  groupName: string;
-  observedMembers: string[];
-  plannedMembers: string[];
-}
-export interface PlanChange {
-  action: 'add' | 'remove';
-  groupGuid: string;
-  groupName: string;
-  userGuid: string;
-  userName: string;
-}
-export interface PlanDoc {
-  digest: string;
-  createdAt: string;
-  expiresAt: string;
-  signature?: string;
-  groups: PlanGroup[];
-  changes: PlanChange[];
-  approvals: Array<{ by: string; at: string; digest: string; comment?: string; sshSignature?: string }>;
-}
+// The plan file as written: the product's own types, not a copy of them.
+export type PlanGroup = PlanFileGroup;
+export type PlanChange = Change;
+export type PlanDoc = PlanFile;
 
 export function readPlanDoc(path: string): PlanDoc {
   return YAML.parse(readFileSync(path, 'utf8')) as PlanDoc;

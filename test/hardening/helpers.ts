@@ -5,25 +5,13 @@
  */
 import { existsSync } from 'node:fs';
 import { expect } from 'vitest';
+import type { Change, Warning } from '../../src/core/types.js';
 import type { Emulator } from '../../src/emulator/index.js';
 import type { Env, RunResult } from '../e2e/harness.js';
 
-export interface PlanChange {
-  action: 'add' | 'remove';
-  groupGuid: string;
-  groupName: string;
-  userGuid: string;
-  userName: string;
-  mailbox: string;
-  reason: string;
-}
-
-export interface PlanWarning {
-  code: string;
-  mailbox?: string;
-  subject?: string;
-  message: string;
-}
+// Shapes of the product's own types, not copies of them.
+export type PlanChange = Change;
+export type PlanWarning = Warning;
 
 export interface PlanJson {
   formatVersion: number;
