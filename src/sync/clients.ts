@@ -27,6 +27,10 @@ export interface ClientFactoryOptions {
   httpOptions?: Omit<HttpClientOptions, 'service'>;
 }
 
+function setupOptions(opts: ClientFactoryOptions, httpOptions: Omit<HttpClientOptions, 'service'>): { caPem?: string; httpOptions: Omit<HttpClientOptions, 'service'> } {
+  return { ...(opts.extraCaPem ? { caPem: opts.extraCaPem } : {}), httpOptions };
+}
+
 export function createSources(cfg: EffectiveConfig, opts: ClientFactoryOptions = {}): { exchange: ExchangeSource; helloid: HelloIdSource; close(): Promise<void> } {
   const httpOptions: Omit<HttpClientOptions, 'service'> = {
     maxConcurrency: READ_CONCURRENCY.max,
@@ -34,7 +38,7 @@ export function createSources(cfg: EffectiveConfig, opts: ClientFactoryOptions =
     concurrencyMode: 'probe',
     ...opts.httpOptions,
   };
-  const common = { ...(opts.extraCaPem ? { caPem: opts.extraCaPem } : {}), httpOptions };
+  const common = setupOptions(opts, httpOptions);
   const exchange = createExchangeClient(cfg, common);
   const helloid = createHelloIdClient({ helloid: cfg.helloid }, common);
   return { exchange, helloid, close: () => closeSharedDispatchers() };
@@ -43,7 +47,6 @@ export function createSources(cfg: EffectiveConfig, opts: ClientFactoryOptions =
 export function createHelloIdWriter(cfg: EffectiveConfig, opts: ClientFactoryOptions = {}): { api: HelloIdWriteApi; close(): Promise<void> } {
   // maxConcurrency comes from apply.concurrency (createHelloIdClient) unless given here.
   const httpOptions: Omit<HttpClientOptions, 'service'> = { concurrencyMode: 'probe', ...opts.httpOptions };
-  const common = { ...(opts.extraCaPem ? { caPem: opts.extraCaPem } : {}), httpOptions };
-  const api = createHelloIdClient(cfg, common);
+  const api = createHelloIdClient(cfg, setupOptions(opts, httpOptions));
   return { api, close: () => closeSharedDispatchers() };
 }
