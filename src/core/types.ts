@@ -33,6 +33,8 @@ export interface Mailbox {
 /** An Exchange user (Get-User). */
 export interface ExchangeUser {
   userPrincipalName: string;
+  /** `Name`: how Get-Group lists a user among a security group's `Members`. */
+  name?: string;
   displayName?: string;
   /** Entra object id (`ExternalDirectoryObjectId`). */
   externalDirectoryObjectId?: string;
@@ -53,7 +55,12 @@ export interface GroupMember {
   recipientTypeDetails?: string;
 }
 
-/** A mail-enabled group that was read because it is a trustee or nested in one. */
+/**
+ * A group that was read because it is a trustee or nested in one: mail-enabled (found by
+ * Get-Recipient, members from Get-DistributionGroupMember) or a security group that is
+ * not mail-enabled (found only by Get-Group; its members are names, so each member is a
+ * GroupMember with just `name`, unless the client resolved it further).
+ */
 export interface ExchangeGroup {
   /** The group's Name (what Get-MailboxPermission shows as `User`). */
   name: string;
@@ -69,11 +76,33 @@ export interface ExchangeGroup {
   memberError?: string;
 }
 
+/**
+ * A trustee (or a group member known only by name) whose lookup failed after retries:
+ * it may be a group, so every mailbox that names it has unknown holders. Never merged
+ * with, nor replaced by, a group that another path resolved (issue 17 story 4).
+ */
+export interface FailedLookup {
+  /** The identity as the permission row or the group's member list gave it. */
+  identity: string;
+  /** Why (no secrets: method + URL + status + the service's words). */
+  error: string;
+}
+
+/** A non-empty `@adminapi.warnings` of a reply: reported to the reviewer, never dropped. */
+export interface ServiceWarning {
+  cmdlet: string;
+  message: string;
+}
+
 /** Everything read from Exchange. */
 export interface ExchangeSnapshot {
   mailboxes: Mailbox[];
   users: ExchangeUser[];
   groups: ExchangeGroup[];
+  /** Lookups (Get-Recipient / Get-Group) that failed for good. */
+  failedLookups?: FailedLookup[];
+  /** `@adminapi.warnings` the service attached to replies. */
+  serviceWarnings?: ServiceWarning[];
 }
 
 export interface HelloIdUser {

@@ -114,9 +114,18 @@ export class HelloIdClient implements HelloIdWriteApi {
 
   /** Current member userGUIDs of a group (fresh read). */
   async getGroupMembers(groupGuid: string): Promise<string[]> {
+    return (await this.getGroup(groupGuid)).members;
+  }
+
+  /**
+   * One group as it is now: its name and source (what a reviewer saw, for apply to
+   * check against) and its member userGUIDs. One GET /api/v1/groups/{guid}.
+   */
+  async getGroup(groupGuid: string): Promise<{ groupGuid: string; name: string; source: string | null; members: string[] }> {
     const url = `${this.baseUrl}/api/v1/groups/${encodeURIComponent(groupGuid)}`;
     const body = (await this.send(url, { label: 'group members' })).json<unknown>();
     const group = Array.isArray(body) ? body[0] : body;
+    const header = isObject(group) ? toHelloIdGroup(group) : undefined;
     const users = isObject(group) ? prop(group, 'users') : undefined;
     if (!Array.isArray(users)) {
       throw new OwnersyncError(`GET ${safeUrl(url)} returned a group without a "users" list; its members are unknown`);
@@ -129,7 +138,21 @@ export class HelloIdClient implements HelloIdWriteApi {
         if (guid !== undefined) out.push(guid);
       }
     }
-    return out;
+    return { groupGuid: header?.groupGuid ?? groupGuid, name: header?.name ?? '', source: header?.source ?? null, members: out };
+  }
+
+  /**
+   * One user by GUID (GET /api/v1/users/{guid}), or undefined when HelloID answers 404
+   * (a deleted user). Any other failure throws: "could not look up" is not "not found".
+   */
+  async getUser(userGuid: string): Promise<HelloIdUser | undefined> {
+    const url = `${this.baseUrl}/api/v1/users/${encodeURIComponent(userGuid)}`;
+    const res = await this.send(url, { label: 'user', acceptStatuses: [404] });
+    if (res.status === 404) return undefined;
+    const body = res.json<unknown>();
+    const user = isObject(body) ? toHelloIdUser(body) : undefined;
+    if (user === undefined) throw new OwnersyncError(`GET ${safeUrl(url)} returned no user with a userGUID and userName`);
+    return user;
   }
 
   /**
