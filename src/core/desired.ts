@@ -1,24 +1,18 @@
 /**
- * Desired state (spec §3.2–3.3, §5): who should own which mailbox's resource-owner group,
- * derived from the Exchange snapshot and the config alone — never from HelloID.
+ * Desired state (spec §3 rules 2–3, §5): who holds FullAccess on each in-scope shared
+ * mailbox, derived from the Exchange snapshot and the config alone — never from HelloID.
  *
- * Per in-scope mailbox: keep the FullAccess rows that are neither Deny nor inherited,
- * skip system trustees, resolve each trustee to users (directly by UPN, or through a
- * mail-enabled group expanded recursively), and record how every holder holds access.
- * Nothing a reviewer should know about is dropped silently: every trustee or group
- * member that cannot be resolved becomes a warning, and every failed read marks the
- * mailbox incomplete so that the diff will not remove anyone from its group.
+ * Each rule is one function below, in the order the spec states them:
+ *   rule 2  isEffectiveFullAccess, isSystemTrustee
+ *   rule 3  resolveTrustee (user, group, or unknown), expandGroup (recursive, cycle-safe)
+ * and `holdersOf` puts them together for one mailbox.
  *
- * Scale: a million FullAccess rows must go through in about a second, so every lookup
- * is one Map hit keyed by a (lowercased) string, per-mailbox bookkeeping uses typed
- * arrays indexed by a user id instead of per-mailbox Maps, and group expansions are
- * memoised per trustee group (a group's expansion does not depend on the mailbox).
- *
- * The result is to be treated as immutable: chains in `via`, and the empty `via` of
- * direct-only holders, are shared frozen arrays.
+ * The safety half of the result is `DesiredMailbox.unknown`: every reason the holders of a
+ * mailbox may be more than `holders` lists — a failed read, a failed lookup, an unresolved,
+ * ambiguous or unexpanded trustee or group member. The diff holds the removals of any
+ * group behind such a mailbox (rule 6), so nobody who may hold FullAccess is removed.
  */
 import { parseBool } from './bool.js';
-import { holderIdHints } from './hints.js';
 import { ownerGroupName } from './naming.js';
 import { cmp, sortWarnings } from './order.js';
 import type {
@@ -29,8 +23,10 @@ import type {
   ExchangeUser,
   GroupMember,
   Holder,
+  Mailbox,
   PermissionEntry,
   SyncOptions,
+  UnknownHolders,
   Warning,
   WarningCode,
 } from './types.js';
@@ -38,497 +34,432 @@ import type {
 /** The part of the sync options desired state depends on. */
 export type DesiredStateOptions = Pick<SyncOptions, 'groupPrefix' | 'groupSuffix' | 'expandGroups'>;
 
-const SID_PREFIX = /^s-1-5-/i;
+// ---------------------------------------------------------------------------------
+// Rule 2: which permission rows count
 
 /**
- * System trustees are ignored without a warning: `NT AUTHORITY\SELF` and friends, SIDs of
- * deleted principals (`S-1-5-…`), and `DOMAIN\name` admin groups. The last two rules
- * overlap the first: anything with a backslash is a down-level logon name, never a UPN.
+ * Exchange Online's own forest admin groups, e.g. `NAMPR01A001\Organization Management`,
+ * `EURPR05A002\Recipient Management`: a region code, `PR`, two digits, `A`, three digits.
+ */
+const FOREST_ADMIN_GROUP = /^[a-z]{3}pr\d{2}a\d{3}\\/i;
+const NT_AUTHORITY = /^nt authority\\/i;
+const SID = /^s-1-5-/i;
+
+/**
+ * System trustees are ignored without a warning: `NT AUTHORITY\*`, `S-1-5-…` SIDs of
+ * deleted principals, and Exchange Online's forest admin groups. Any other `DOMAIN\name`
+ * (an on-premises group, say) is NOT a system trustee: it is unresolved, so it holds
+ * removals (spec §3 rule 2).
  */
 export function isSystemTrustee(trustee: string): boolean {
-  const c = trustee.charCodeAt(0);
-  return trustee.includes('\\') || ((c === 0x53 || c === 0x73) && SID_PREFIX.test(trustee));
+  const t = trustee.trim();
+  return NT_AUTHORITY.test(t) || SID.test(t) || FOREST_ADMIN_GROUP.test(t);
 }
 
 /**
- * Whether a row's AccessRights grant FullAccess. The type says string[], but the wire
- * has been seen as one comma-separated string ("FullAccess, ReadPermission") and as an
- * array of such strings, so both are accepted.
+ * Whether a row's AccessRights grant FullAccess. Seen on the wire as an array and as one
+ * comma-separated string ("FullAccess, ReadPermission"), so both are accepted.
  */
 export function hasFullAccess(accessRights: unknown): boolean {
-  if (typeof accessRights === 'string') return rightsStringHasFullAccess(accessRights);
-  if (!Array.isArray(accessRights)) return false;
-  for (const r of accessRights) {
-    if (r === 'FullAccess') return true; // the overwhelmingly common case, no allocation
-    if (typeof r === 'string' && rightsStringHasFullAccess(r)) return true;
-  }
-  return false;
+  const items = typeof accessRights === 'string' ? [accessRights] : Array.isArray(accessRights) ? accessRights : [];
+  return items.some((item) => typeof item === 'string' && item.split(',').some((r) => r.trim().toLowerCase() === 'fullaccess'));
 }
 
-const FULL_ACCESS_ITEM = /(?:^|,)\s*fullaccess\s*(?:,|$)/i;
-
-function rightsStringHasFullAccess(s: string): boolean {
-  return FULL_ACCESS_ITEM.test(s);
-}
-
-/** Keep a row iff it grants FullAccess and is neither Deny nor inherited (spec §3.2). */
+/** Keep a row iff it grants FullAccess and is neither Deny nor inherited (spec §3 rule 2). */
 export function isEffectiveFullAccess(row: PermissionEntry): boolean {
   return hasFullAccess(row.accessRights) && !parseBool(row.deny) && !parseBool(row.isInherited);
 }
 
 // ---------------------------------------------------------------------------------
-// Indexes
+// Lookups over the snapshot
 
-function lc(s: string | undefined | null): string | undefined {
-  if (s === undefined || s === null) return undefined;
-  const t = s.trim();
-  return t === '' ? undefined : t.toLowerCase();
+function key(s: string | undefined | null): string | undefined {
+  if (typeof s !== 'string') return undefined;
+  const t = s.trim().toLowerCase();
+  return t === '' ? undefined : t;
 }
 
-function userOrderKey(u: ExchangeUser): string {
-  return `${u.userPrincipalName.toLowerCase()}\u0000${(u.guid ?? '').toLowerCase()}\u0000${(u.externalDirectoryObjectId ?? '').toLowerCase()}\u0000${u.userPrincipalName}\u0000${u.displayName ?? ''}`;
+/** Append `value` under `k` (no duplicates). */
+function addTo<T>(map: Map<string, T[]>, k: string | undefined, value: T): void {
+  if (k === undefined) return;
+  const list = map.get(k);
+  if (!list) map.set(k, [value]);
+  else if (!list.includes(value)) list.push(value);
 }
 
-/**
- * One distinct Exchange user. `id` is the user's rank in lowercased-UPN order, so sorting
- * a mailbox's holders is a sort of small integers, and per-mailbox bookkeeping can use
- * typed arrays indexed by id instead of string-keyed Maps (a Map operation costs a few
- * hundred nanoseconds at this size, mostly cache misses; there are millions of them).
- */
-interface UserEntry {
-  user: ExchangeUser;
-  id: number;
-  /** Copied from `user` so building a Holder touches one object, not two. */
-  upn: string;
-  displayName: string | undefined;
+/** One result of a lookup: exactly one match, several, or none. */
+type Found<T> = { kind: 'one'; item: T } | { kind: 'several'; items: T[] } | { kind: 'none' };
+
+function found<T>(list: T[] | undefined): Found<T> {
+  if (!list || list.length === 0) return { kind: 'none' };
+  return list.length === 1 ? { kind: 'one', item: list[0] as T } : { kind: 'several', items: list };
 }
 
-interface UserIndex {
-  entries: UserEntry[];
+/** Exchange users by each of their identities. Users sharing a UPN are one user. */
+class Users {
+  private readonly byUpn = new Map<string, ExchangeUser[]>();
+  private readonly byId = new Map<string, ExchangeUser[]>();
+  private readonly byName = new Map<string, ExchangeUser[]>();
+
+  constructor(users: readonly ExchangeUser[]) {
+    const canonical = new Map<string, ExchangeUser>();
+    for (const u of users) {
+      const k = key(u.userPrincipalName);
+      if (k === undefined) continue;
+      const prev = canonical.get(k);
+      // Which record stands for a duplicated UPN is decided by content, not input order.
+      if (!prev || userSortKey(u) < userSortKey(prev)) canonical.set(k, u);
+    }
+    for (const [k, u] of canonical) {
+      this.byUpn.set(k, [u]);
+      addTo(this.byId, key(u.externalDirectoryObjectId), u);
+      addTo(this.byId, key(u.guid), u);
+      addTo(this.byName, key(u.name), u);
+    }
+  }
+
+  /** A trustee names a user by UPN, case-insensitively (spec §3 rule 3). */
+  byPrincipalName(upn: string): ExchangeUser | undefined {
+    return this.byUpn.get(key(upn) ?? '')?.[0];
+  }
+
   /**
-   * UPN → user, keyed by the lowercased UPN and also by each spelling seen in Get-User
-   * (every key k maps to the user of lowercase(k), so the two never disagree). Trustees
-   * nearly always carry the Get-User spelling, so one lookup usually hits without
-   * lowercasing the trustee (an allocation per row) first.
+   * A group member is a user when one of its ids, its UPN or its SMTP address (the UPN in
+   * most tenants) or, for Get-Group's name-only members, its Name points at one user.
    */
-  byUpn: Map<string, UserEntry>;
-  byExtId: Map<string, UserEntry>;
-  byGuid: Map<string, UserEntry>;
+  member(m: GroupMember): Found<ExchangeUser> {
+    const candidates = [
+      this.byId.get(key(m.externalDirectoryObjectId) ?? ''),
+      this.byId.get(key(m.guid) ?? ''),
+      this.byUpn.get(key(m.userPrincipalName) ?? ''),
+      this.byUpn.get(key(m.primarySmtpAddress) ?? ''),
+      this.byName.get(key(m.name) ?? ''),
+    ];
+    for (const list of candidates) if (list && list.length > 0) return found(list);
+    return { kind: 'none' };
+  }
 }
 
-function indexUsers(users: readonly ExchangeUser[]): UserIndex {
-  // Users sharing a UPN (case-insensitively) are one user; which record represents it is
-  // decided by content, never by input position.
-  const canonical = new Map<string, ExchangeUser>();
-  const keyOf: (string | undefined)[] = new Array(users.length);
-  for (let i = 0; i < users.length; i++) {
-    const u = users[i] as ExchangeUser;
-    const key = typeof u.userPrincipalName === 'string' ? lc(u.userPrincipalName) : undefined;
-    keyOf[i] = key;
-    if (key === undefined) continue;
-    const prev = canonical.get(key);
-    if (prev === undefined || (prev !== u && userOrderKey(u) < userOrderKey(prev))) canonical.set(key, u);
-  }
-  const keys = [...canonical.keys()].sort();
-  const idx: UserIndex = { entries: new Array(keys.length), byUpn: new Map(), byExtId: new Map(), byGuid: new Map() };
-  for (let id = 0; id < keys.length; id++) {
-    const key = keys[id] as string;
-    const user = canonical.get(key) as ExchangeUser;
-    const entry: UserEntry = { user, id, upn: user.userPrincipalName, displayName: user.displayName };
-    idx.entries[id] = entry;
-    idx.byUpn.set(key, entry);
-  }
-  for (let i = 0; i < users.length; i++) {
-    const key = keyOf[i];
-    const raw = (users[i] as ExchangeUser).userPrincipalName;
-    if (key !== undefined && raw !== key) idx.byUpn.set(raw, idx.byUpn.get(key) as UserEntry);
-  }
-  // Backwards over UPN order, so that on a shared id the first user in UPN order wins.
-  for (let id = idx.entries.length - 1; id >= 0; id--) {
-    const entry = idx.entries[id] as UserEntry;
-    const ext = lc(entry.user.externalDirectoryObjectId);
-    if (ext !== undefined) idx.byExtId.set(ext, entry);
-    const guid = lc(entry.user.guid);
-    if (guid !== undefined) idx.byGuid.set(guid, entry);
-  }
-  return idx;
+function userSortKey(u: ExchangeUser): string {
+  return [u.userPrincipalName.toLowerCase(), u.guid ?? '', u.externalDirectoryObjectId ?? '', u.userPrincipalName, u.displayName ?? ''].join('\u0000');
 }
 
 type GroupAttr = 'name' | 'displayName' | 'primarySmtpAddress' | 'alias' | 'guid' | 'externalDirectoryObjectId';
 
-/** Trustees show the group's Name, but accept any of its identities, in this order. */
-const TRUSTEE_GROUP_ATTRS: readonly GroupAttr[] = ['name', 'displayName', 'primarySmtpAddress', 'alias', 'guid', 'externalDirectoryObjectId'];
-/** Members carry ids; prefer them over names when finding the group a member is. */
-const MEMBER_GROUP_ATTRS: readonly GroupAttr[] = ['guid', 'externalDirectoryObjectId', 'name', 'primarySmtpAddress', 'alias', 'displayName'];
+/** A permission row shows a group by Name, but any of its identities is accepted, in this order. */
+const TRUSTEE_ATTRS: readonly GroupAttr[] = ['name', 'displayName', 'primarySmtpAddress', 'alias', 'guid', 'externalDirectoryObjectId'];
+/** A group member carries ids: they are tried before names. */
+const MEMBER_ATTRS: readonly GroupAttr[] = ['guid', 'externalDirectoryObjectId', 'name', 'primarySmtpAddress', 'alias', 'displayName'];
 
-type GroupIndex = Record<GroupAttr, Map<string, ExchangeGroup[]>>;
+/** Exchange groups by each of their identities. */
+class Groups {
+  private readonly by = new Map<GroupAttr, Map<string, ExchangeGroup[]>>();
 
-function groupOrderKey(g: ExchangeGroup): string {
+  constructor(groups: readonly ExchangeGroup[]) {
+    for (const a of TRUSTEE_ATTRS) this.by.set(a, new Map());
+    const sorted = [...groups].filter((g) => typeof g.name === 'string').sort((x, y) => cmp(groupSortKey(x), groupSortKey(y)));
+    for (const g of sorted) for (const a of TRUSTEE_ATTRS) addTo(this.by.get(a) as Map<string, ExchangeGroup[]>, key(g[a]), g);
+  }
+
+  /** The first identity in `attrs` order that names any group decides. */
+  find(values: Partial<Record<GroupAttr, string | undefined>>, attrs: readonly GroupAttr[]): Found<ExchangeGroup> {
+    for (const a of attrs) {
+      const list = this.by.get(a)?.get(key(values[a]) ?? '');
+      if (list) return found(list);
+    }
+    return { kind: 'none' };
+  }
+}
+
+function groupSortKey(g: ExchangeGroup): string {
   return `${g.name.toLowerCase()}\u0000${(g.guid ?? '').toLowerCase()}\u0000${g.name}`;
 }
 
-function indexGroups(groups: readonly ExchangeGroup[]): GroupIndex {
-  const idx = {} as GroupIndex;
-  for (const a of TRUSTEE_GROUP_ATTRS) idx[a] = new Map();
-  for (const g of groups) {
-    if (typeof g.name !== 'string') continue;
-    for (const a of TRUSTEE_GROUP_ATTRS) {
-      const key = lc(g[a]);
-      if (key === undefined) continue;
-      const list = idx[a].get(key);
-      if (!list) idx[a].set(key, [g]);
-      else if (!list.includes(g)) list.push(g);
-    }
-  }
-  // Deterministic candidate order for ambiguity messages, whatever the input order.
-  for (const a of TRUSTEE_GROUP_ATTRS) {
-    for (const list of idx[a].values()) if (list.length > 1) list.sort((x, y) => cmp(groupOrderKey(x), groupOrderKey(y)));
-  }
-  return idx;
-}
-
-type GroupLookup = { kind: 'group'; group: ExchangeGroup } | { kind: 'ambiguous'; groups: ExchangeGroup[] } | { kind: 'none' };
-
-function lookupGroup(idx: GroupIndex, attrs: readonly GroupAttr[], values: Partial<Record<GroupAttr, string | undefined>>): GroupLookup {
-  for (const a of attrs) {
-    const key = lc(values[a]);
-    if (key === undefined) continue;
-    const list = idx[a].get(key);
-    if (!list) continue;
-    if (list.length === 1) return { kind: 'group', group: list[0] as ExchangeGroup };
-    return { kind: 'ambiguous', groups: list };
-  }
-  return { kind: 'none' };
+/** Everything the rules look things up in. */
+interface Context {
+  users: Users;
+  groups: Groups;
+  /** Identities whose own lookup failed for good (lower-cased) → why. */
+  failedLookups: Map<string, string>;
+  expandGroups: boolean;
+  /** One expansion per group: it does not depend on the mailbox. */
+  expansions: Map<ExchangeGroup, Expansion>;
 }
 
 // ---------------------------------------------------------------------------------
-// Group expansion
+// Rule 3: trustee resolution and group expansion
 
-interface Grant {
-  entry: UserEntry;
-  /** Group names from the trustee down to the group holding the user. Shared, frozen. */
-  chain: readonly string[];
-}
-
-interface Issue {
+/** Something a reviewer must read: a warning, and whether it makes the holders unknown. */
+interface Finding {
   code: WarningCode;
   subject: string;
   message: string;
-  /** The holders of the mailbox are not fully known: no removals for it. */
-  incomplete: boolean;
+  /** Set when the holders are not fully known because of it (rule 6). */
+  unknown?: UnknownHolders;
+}
+
+type Resolution =
+  | { kind: 'user'; user: ExchangeUser }
+  | { kind: 'group'; group: ExchangeGroup }
+  | { kind: 'unknown'; finding: Finding };
+
+const HELD = "so nobody is removed from the mailbox's owner group";
+
+function unknownFinding(code: WarningCode, subject: string, reason: string, message: string): Finding {
+  return { code, subject, message, unknown: { subject, reason } };
+}
+
+/**
+ * What a FullAccess trustee is: a user (by UPN), a group to expand, or unknown. A failed
+ * lookup stays a failed lookup even if a group of the same name was reached another way
+ * (issue 17 story 4): that group may not be this trustee.
+ */
+function resolveTrustee(trustee: string, mailbox: string, ctx: Context): Resolution {
+  const user = ctx.users.byPrincipalName(trustee);
+  if (user) return { kind: 'user', user };
+  const failed = ctx.failedLookups.get(trustee.toLowerCase());
+  if (failed !== undefined) {
+    return {
+      kind: 'unknown',
+      finding: unknownFinding('group-read-failed', trustee, `lookup failed: ${failed}`, `FullAccess trustee '${trustee}' on ${mailbox} could not be looked up (${failed}); it may be a group, ${HELD}`),
+    };
+  }
+  const group = ctx.groups.find(Object.fromEntries(TRUSTEE_ATTRS.map((a) => [a, trustee])), TRUSTEE_ATTRS);
+  if (group.kind === 'several') {
+    const names = group.items.map((g) => g.name).join(', ');
+    return {
+      kind: 'unknown',
+      finding: unknownFinding('unresolved-trustee', trustee, `matches several groups (${names})`, `FullAccess trustee '${trustee}' on ${mailbox} matches several groups (${names}), ${HELD}`),
+    };
+  }
+  if (group.kind === 'none') {
+    const reason = ctx.expandGroups ? 'neither a known user (UPN) nor a group Exchange could find' : 'not a known user (UPN); group expansion is off';
+    return {
+      kind: 'unknown',
+      finding: unknownFinding('unresolved-trustee', trustee, reason, `FullAccess trustee '${trustee}' on ${mailbox} is ${reason}, ${HELD}`),
+    };
+  }
+  if (!ctx.expandGroups) {
+    const g = group.item.name;
+    return {
+      kind: 'unknown',
+      finding: unknownFinding('unresolved-trustee', trustee, 'a group, not expanded (exchange.expandGroups: false)', `FullAccess on ${mailbox} is granted to group '${g}', but group expansion is off (exchange.expandGroups: false): its members are unknown, ${HELD}`),
+    };
+  }
+  return { kind: 'group', group: group.item };
+}
+
+interface Grant {
+  user: ExchangeUser;
+  /** Group names from the trustee down to the group holding the user. */
+  chain: string[];
 }
 
 interface Expansion {
   grants: Grant[];
-  issues: Issue[];
+  findings: Finding[];
 }
+
+/** Bounds on one expansion (every simple path is provenance); past them the holders are unknown. */
+const MAX_GROUP_VISITS = 10_000;
+const MAX_NESTING_DEPTH = 64;
 
 function memberLabel(m: GroupMember): string {
   return m.name ?? m.displayName ?? m.primarySmtpAddress ?? m.userPrincipalName ?? m.guid ?? m.externalDirectoryObjectId ?? '(unnamed member)';
-}
-
-function chainText(chain: readonly string[]): string {
-  return chain.join(' > ');
 }
 
 function isGroupType(rtd: string | undefined): boolean {
   return rtd !== undefined && rtd.toLowerCase().includes('group');
 }
 
-function memberToUser(m: GroupMember, users: UserIndex): UserEntry | undefined {
-  let u: UserEntry | undefined;
-  let k = lc(m.externalDirectoryObjectId);
-  if (k !== undefined && (u = users.byExtId.get(k))) return u;
-  k = lc(m.guid);
-  if (k !== undefined && (u = users.byGuid.get(k))) return u;
-  k = lc(m.userPrincipalName);
-  if (k !== undefined && (u = users.byUpn.get(k))) return u;
-  // Members come without a UPN; their SMTP address is the UPN in most tenants.
-  k = lc(m.primarySmtpAddress);
-  if (k !== undefined && (u = users.byUpn.get(k))) return u;
-  return undefined;
+/** Mail contacts are no security principals: membership gives them no mailbox access. */
+function isContact(rtd: string | undefined): boolean {
+  return rtd !== undefined && rtd.toLowerCase().includes('contact');
 }
 
 /**
- * Bounds on one trustee group's expansion. Every simple path is enumerated (that is the
- * provenance), which pathological nesting (many diamonds) could blow up; past these
- * bounds the expansion stops and the mailbox is marked incomplete, which is safe.
+ * A trustee group's user members, recursively, with every chain that grants access. A
+ * group is not re-entered while it is its own ancestor (cycles). Every member that is
+ * neither a user nor a group that could be read makes the holders unknown.
  */
-const MAX_GROUP_VISITS = 10_000;
-const MAX_NESTING_DEPTH = 64;
-
-/**
- * Expand a trustee group to its user members, recursively. Cycle protection is per path
- * (a group is not re-entered while it is its own ancestor), which enumerates every
- * simple chain independently of member order, so provenance is deterministic.
- */
-function expandGroup(top: ExchangeGroup, users: UserIndex, groups: GroupIndex): Expansion {
+function expandGroup(top: ExchangeGroup, ctx: Context): Expansion {
+  const memo = ctx.expansions.get(top);
+  if (memo) return memo;
   const grants: Grant[] = [];
-  const issues: Issue[] = [];
-  const onPath = new Set<ExchangeGroup>();
-  const chain: string[] = [];
+  const findings: Finding[] = [];
+  const path: ExchangeGroup[] = [];
   let visits = 0;
-  let truncation: Issue | undefined;
+  let tooBig = false;
 
   const visit = (g: ExchangeGroup): void => {
-    onPath.add(g);
-    chain.push(g.name);
-    const here = Object.freeze(chain.slice());
-    const nested = here.length > 1 ? ` (nested: ${chainText(here)})` : '';
-    if (g.members === null || g.members === undefined) {
-      issues.push({
-        code: 'group-read-failed',
-        subject: g.name,
-        message: `members of group '${g.name}'${nested} could not be read${g.memberError ? `: ${g.memberError}` : ''}; holders through it are unknown, so nobody is removed for this mailbox`,
-        incomplete: true,
-      });
+    path.push(g);
+    const chain = path.map((p) => p.name);
+    const where = `group '${g.name}'${chain.length > 1 ? ` (nested: ${chain.join(' > ')})` : ''}`;
+    if (!Array.isArray(g.members)) {
+      findings.push(unknownFinding('group-read-failed', g.name, `members could not be read${g.memberError ? `: ${g.memberError}` : ''}`, `members of ${where} could not be read${g.memberError ? `: ${g.memberError}` : ''}, ${HELD}`));
     } else {
       for (const m of g.members) {
-        const isGroup = isGroupType(m.recipientTypeDetails);
-        const user = isGroup ? undefined : memberToUser(m, users);
-        if (user) {
-          grants.push({ entry: user, chain: here });
+        const label = memberLabel(m);
+        const user = isGroupType(m.recipientTypeDetails) ? ({ kind: 'none' } as const) : ctx.users.member(m);
+        if (user.kind === 'one') {
+          grants.push({ user: user.item, chain });
           continue;
         }
-        // A group-typed member, or an untyped one that is no user, may be a nested group.
-        if (isGroup || m.recipientTypeDetails === undefined) {
-          const found = lookupGroup(groups, MEMBER_GROUP_ATTRS, m);
-          if (found.kind === 'group') {
-            // On the path already: a cycle, every user of it is reached anyway.
-            if (onPath.has(found.group)) continue;
-            if (++visits <= MAX_GROUP_VISITS && here.length < MAX_NESTING_DEPTH) {
-              visit(found.group);
-            } else {
-              truncation ??= {
-                code: 'group-read-failed',
-                subject: top.name,
-                message: `nesting under group '${top.name}' is too deep or too wide to expand (over ${MAX_NESTING_DEPTH} levels or ${MAX_GROUP_VISITS} group paths); holders through it are unknown, so nobody is removed for this mailbox`,
-                incomplete: true,
-              };
-            }
-            continue;
-          }
-          if (found.kind === 'ambiguous') {
-            issues.push({
-              code: 'unresolved-trustee',
-              subject: memberLabel(m),
-              message: `member '${memberLabel(m)}' of group '${g.name}'${nested} matches several groups (${found.groups.map((x) => x.name).join(', ')}); not expanded, so nobody is removed for this mailbox`,
-              incomplete: true,
-            });
-            continue;
-          }
-          if (isGroup) {
-            // Its members are unknown just as if the read had failed.
-            issues.push({
-              code: 'group-read-failed',
-              subject: memberLabel(m),
-              message: `nested group '${memberLabel(m)}' (member of '${g.name}'${nested}) was not read; holders through it are unknown, so nobody is removed for this mailbox`,
-              incomplete: true,
-            });
-            continue;
-          }
+        if (user.kind === 'several') {
+          findings.push(unknownFinding('unresolved-trustee', label, `member of '${g.name}' matches several users`, `member '${label}' of ${where} matches several Exchange users, ${HELD}`));
+          continue;
         }
-        issues.push({
-          code: 'unresolved-trustee',
-          subject: memberLabel(m),
-          message: `member '${memberLabel(m)}'${m.recipientTypeDetails ? ` (${m.recipientTypeDetails})` : ''} of group '${g.name}'${nested} is not a known Exchange user; ignored`,
-          incomplete: false,
-        });
+        const failed = ctx.failedLookups.get(label.toLowerCase());
+        if (failed !== undefined) {
+          findings.push(unknownFinding('group-read-failed', label, `lookup failed: ${failed}`, `member '${label}' of ${where} could not be looked up (${failed}), ${HELD}`));
+          continue;
+        }
+        const nested = ctx.groups.find(m, MEMBER_ATTRS);
+        if (nested.kind === 'one') {
+          if (path.includes(nested.item)) continue; // a cycle: its users are reached anyway
+          if (++visits > MAX_GROUP_VISITS || path.length >= MAX_NESTING_DEPTH) tooBig = true;
+          else visit(nested.item);
+          continue;
+        }
+        if (isContact(m.recipientTypeDetails)) {
+          findings.push({ code: 'unresolved-trustee', subject: label, message: `member '${label}' (${m.recipientTypeDetails}) of ${where} is a mail contact, which cannot open a mailbox; ignored` });
+          continue;
+        }
+        const unread = nested.kind === 'none' && isGroupType(m.recipientTypeDetails);
+        const reason = nested.kind === 'several' ? 'matches several groups' : unread ? 'a nested group that was not read' : 'not a user or group Exchange knows';
+        findings.push(unknownFinding(unread ? 'group-read-failed' : 'unresolved-trustee', label, `member of '${g.name}': ${reason}`, `member '${label}'${m.recipientTypeDetails ? ` (${m.recipientTypeDetails})` : ''} of ${where} is ${reason}, ${HELD}`));
       }
     }
-    chain.pop();
-    onPath.delete(g);
+    path.pop();
   };
-
   visit(top);
-  // What was reached before the bound depends on member order; report none of it, so
-  // the output stays independent of input order (the mailbox is incomplete anyway).
-  if (truncation) return { grants: [], issues: [truncation] };
-  return { grants, issues };
+
+  // What was reached before a bound depends on member order: report none of it.
+  const result: Expansion = tooBig
+    ? {
+        grants: [],
+        findings: [unknownFinding('group-read-failed', top.name, 'nesting too deep or too wide to expand', `nesting under group '${top.name}' is too deep or too wide to expand (over ${MAX_NESTING_DEPTH} levels or ${MAX_GROUP_VISITS} group paths), ${HELD}`)],
+      }
+    : { grants, findings };
+  ctx.expansions.set(top, result);
+  return result;
 }
 
 // ---------------------------------------------------------------------------------
-// Per-mailbox holders
+// One mailbox
 
-function sameChain(a: readonly string[], b: readonly string[]): boolean {
-  if (a === b) return true;
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
-
-function chainKey(chain: readonly string[]): string {
-  return chain.join('\u0000');
-}
-
-function compareChains(a: readonly string[], b: readonly string[]): number {
-  return cmp(chainKey(a).toLowerCase(), chainKey(b).toLowerCase()) || cmp(chainKey(a), chainKey(b));
-}
-
-/**
- * The `via` of a direct-only holder: one shared, frozen empty array instead of a million
- * fresh ones that would all survive into the old generation. Like the chains inside
- * `via` (shared per group path), it means DesiredState is to be treated as immutable.
- */
-const NO_VIA = Object.freeze([]) as unknown as string[][];
-
-/**
- * The holders of one mailbox while its rows are read. Reused across mailboxes: `stamp`
- * says whether a user id was seen in the current mailbox, `slot` where its Holder is.
- */
+/** The holders of one mailbox, keyed by lower-cased UPN, while its rows are read. */
 class HolderSet {
-  private readonly stamp: Int32Array;
-  private readonly slot: Int32Array;
-  private round = 0;
-  private holders: Holder[] = [];
-  private ids: number[] = [];
+  private readonly holders = new Map<string, Holder>();
 
-  constructor(userCount: number) {
-    this.stamp = new Int32Array(userCount);
-    this.slot = new Int32Array(userCount);
-  }
-
-  begin(): void {
-    this.round++;
-    this.holders = [];
-    this.ids = [];
-  }
-
-  private get(entry: UserEntry): Holder {
-    const id = entry.id;
-    if (this.stamp[id] === this.round) return this.holders[this.slot[id] as number] as Holder;
-    this.stamp[id] = this.round;
-    this.slot[id] = this.holders.length;
-    // Fixed key order (displayName only when known) for byte-identical JSON.
-    const h: Holder =
-      entry.displayName !== undefined
-        ? { userPrincipalName: entry.upn, displayName: entry.displayName, direct: false, via: NO_VIA }
-        : { userPrincipalName: entry.upn, direct: false, via: NO_VIA };
-    this.holders.push(h);
-    this.ids.push(id);
+  private get(u: ExchangeUser): Holder {
+    const k = u.userPrincipalName.toLowerCase();
+    let h = this.holders.get(k);
+    if (!h) {
+      // Fixed key order (displayName only when known) for byte-identical output.
+      h = u.displayName !== undefined ? { userPrincipalName: u.userPrincipalName, displayName: u.displayName, direct: false, via: [] } : { userPrincipalName: u.userPrincipalName, direct: false, via: [] };
+      this.holders.set(k, h);
+    }
     return h;
   }
 
-  addDirect(entry: UserEntry): void {
-    this.get(entry).direct = true;
+  direct(u: ExchangeUser): void {
+    this.get(u).direct = true;
   }
 
-  addVia(entry: UserEntry, chain: readonly string[]): void {
-    const h = this.get(entry);
-    if (h.via === NO_VIA) {
-      h.via = [chain as string[]];
-      return;
-    }
-    for (const c of h.via) if (sameChain(c, chain)) return;
-    h.via.push(chain as string[]);
+  via(u: ExchangeUser, chain: string[]): void {
+    const h = this.get(u);
+    if (!h.via.some((c) => c.join('\u0000') === chain.join('\u0000'))) h.via.push(chain);
   }
 
-  /** The holders sorted by UPN (= id order), each with its chains sorted, and their ids. */
-  finish(): { holders: Holder[]; ids: Int32Array } {
-    const ids = Int32Array.from(this.ids).sort();
-    const out: Holder[] = new Array(ids.length);
-    for (let i = 0; i < ids.length; i++) {
-      const h = this.holders[this.slot[ids[i] as number] as number] as Holder;
-      if (h.via.length > 1) h.via.sort(compareChains);
-      out[i] = h;
-    }
-    return { holders: out, ids };
+  /** Sorted by UPN (case-insensitive), each holder's chains sorted. */
+  sorted(): Holder[] {
+    const chainKey = (c: string[]): string => c.join('\u0000');
+    return [...this.holders.entries()]
+      .sort(([a], [b]) => cmp(a, b))
+      .map(([, h]) => ({ ...h, via: [...h.via].sort((x, y) => cmp(chainKey(x).toLowerCase(), chainKey(y).toLowerCase()) || cmp(chainKey(x), chainKey(y))) }));
   }
 }
 
+/** The FullAccess holders of one mailbox, and the findings (warnings, unknowns) on the way. */
+function holdersOf(mb: Mailbox, ctx: Context): { holders: Holder[]; findings: Finding[] } {
+  const mailbox = mb.primarySmtpAddress;
+  const holders = new HolderSet();
+  const findings: Finding[] = [];
+  if (!Array.isArray(mb.permissions)) {
+    const why = mb.permissionError ? ` (${mb.permissionError})` : '';
+    findings.push(unknownFinding('incomplete-read', mailbox, `FullAccess permissions could not be read${why}`, `FullAccess permissions of mailbox ${mailbox} could not be read${why}; its holders are unknown, ${HELD}`));
+    return { holders: [], findings };
+  }
+  for (const row of mb.permissions) {
+    if (!isEffectiveFullAccess(row)) continue;
+    const trustee = typeof row.trustee === 'string' ? row.trustee.trim() : '';
+    if (trustee === '') {
+      findings.push(unknownFinding('unresolved-trustee', '(empty trustee)', 'a FullAccess entry with an empty trustee', `a FullAccess entry on ${mailbox} has an empty trustee, ${HELD}`));
+      continue;
+    }
+    if (isSystemTrustee(trustee)) continue;
+    const r = resolveTrustee(trustee, mailbox, ctx);
+    if (r.kind === 'user') holders.direct(r.user);
+    else if (r.kind === 'unknown') findings.push(r.finding);
+    else {
+      const exp = expandGroup(r.group, ctx);
+      for (const g of exp.grants) holders.via(g.user, g.chain);
+      findings.push(...exp.findings);
+    }
+  }
+  return { holders: holders.sorted(), findings };
+}
+
+function uniqueUnknowns(findings: readonly Finding[]): UnknownHolders[] {
+  const byKey = new Map<string, UnknownHolders>();
+  for (const f of findings) {
+    if (!f.unknown) continue;
+    const k = `${f.unknown.subject.toLowerCase()}\u0000${f.unknown.reason}`;
+    const prev = byKey.get(k);
+    // Spellings that differ only in case are one subject; which is shown is decided by content.
+    if (!prev || cmp(f.unknown.subject, prev.subject) < 0) byKey.set(k, f.unknown);
+  }
+  return [...byKey.entries()].sort(([a], [b]) => cmp(a, b)).map(([, u]) => u);
+}
+
 /**
- * Derive the desired state. Pure: the same snapshot and options (in any input order)
- * give a deep-equal result.
+ * Derive the desired state. Pure: the same snapshot and options, in any input order, give
+ * a deep-equal result.
  */
 export function computeDesiredState(snapshot: ExchangeSnapshot, opts: DesiredStateOptions): DesiredState {
-  const users = indexUsers(snapshot.users);
-  const groups = indexGroups(snapshot.groups);
-  const expansions = new Map<ExchangeGroup, Expansion>();
-  const warnings: Warning[] = [];
-  const result: { m: DesiredMailbox; k1: string; k2: string }[] = [];
-  const holders = new HolderSet(users.entries.length);
-  const upns = users.entries.map((e) => e.upn);
-
-  for (const mb of snapshot.mailboxes) {
-    const mailbox = mb.primarySmtpAddress;
-    const groupName = ownerGroupName(mb.displayName, opts);
-    const warn = (code: WarningCode, subject: string | undefined, message: string): void => {
-      warnings.push(subject === undefined ? { code, mailbox, message } : { code, mailbox, subject, message });
-    };
-    let complete = true;
-    holders.begin();
-
-    if (mb.permissions === null || mb.permissions === undefined) {
-      complete = false;
-      warn(
-        'incomplete-read',
-        mailbox,
-        `FullAccess permissions of mailbox ${mailbox} could not be read${mb.permissionError ? ` (${mb.permissionError})` : ''}; its holders are unknown, so nobody is removed from its owner group`,
-      );
-    } else {
-      for (const row of mb.permissions) {
-        if (!isEffectiveFullAccess(row)) continue;
-        const trustee = typeof row.trustee === 'string' ? row.trustee.trim() : '';
-        if (trustee === '') {
-          warn('unresolved-trustee', undefined, `a FullAccess entry on ${mailbox} has an empty trustee; ignored`);
-          continue;
-        }
-        if (isSystemTrustee(trustee)) continue;
-        const user = users.byUpn.get(trustee) ?? users.byUpn.get(trustee.toLowerCase());
-        if (user) {
-          holders.addDirect(user);
-          continue;
-        }
-        const found = lookupGroup(groups, TRUSTEE_GROUP_ATTRS, {
-          name: trustee, displayName: trustee, primarySmtpAddress: trustee, alias: trustee, guid: trustee, externalDirectoryObjectId: trustee,
-        });
-        if (found.kind === 'none') {
-          // With expansion off, callers need not read groups at all, so "unknown" may well be a group.
-          warn(
-            'unresolved-trustee',
-            trustee,
-            opts.expandGroups
-              ? `FullAccess trustee '${trustee}' on ${mailbox} is neither a known user (UPN) nor a known mail-enabled group; ignored`
-              : `FullAccess trustee '${trustee}' on ${mailbox} is not a known user (UPN); if it is a group, group expansion is off (exchange.expandGroups: false), so its members are not holders`,
-          );
-          continue;
-        }
-        if (found.kind === 'ambiguous') {
-          warn('unresolved-trustee', trustee, `FullAccess trustee '${trustee}' on ${mailbox} matches several groups (${found.groups.map((g) => g.name).join(', ')}); ignored`);
-          continue;
-        }
-        const group = found.group;
-        if (!opts.expandGroups) {
-          warn('unresolved-trustee', trustee, `FullAccess on ${mailbox} is granted to group '${group.name}', but group expansion is off (exchange.expandGroups: false); its members are not holders`);
-          continue;
-        }
-        let exp = expansions.get(group);
-        if (!exp) {
-          exp = expandGroup(group, users, groups);
-          expansions.set(group, exp);
-        }
-        for (const g of exp.grants) holders.addVia(g.entry, g.chain);
-        for (const issue of exp.issues) {
-          warn(issue.code, issue.subject, issue.message);
-          if (issue.incomplete) complete = false;
-        }
-      }
-    }
-
-    const guid = mb.guid.toLowerCase();
-    const finished = holders.finish();
-    const m: DesiredMailbox = {
-      guid,
+  const ctx: Context = {
+    users: new Users(snapshot.users),
+    groups: new Groups(snapshot.groups),
+    failedLookups: new Map((snapshot.failedLookups ?? []).map((f) => [f.identity.trim().toLowerCase(), f.error])),
+    expandGroups: opts.expandGroups,
+    expansions: new Map(),
+  };
+  const warnings: Warning[] = (snapshot.serviceWarnings ?? []).map((w) => ({
+    code: 'exchange-warning',
+    subject: w.cmdlet,
+    message: `Exchange warned on ${w.cmdlet}: ${w.message}`,
+  }));
+  const mailboxes: DesiredMailbox[] = snapshot.mailboxes.map((mb) => {
+    const { holders, findings } = holdersOf(mb, ctx);
+    for (const f of findings) warnings.push({ code: f.code, mailbox: mb.primarySmtpAddress, subject: f.subject, message: f.message });
+    const unknown = uniqueUnknowns(findings);
+    return {
+      guid: mb.guid.toLowerCase(),
       displayName: mb.displayName,
-      primarySmtpAddress: mailbox,
-      ownerGroupName: groupName,
-      complete,
-      holders: finished.holders,
+      primarySmtpAddress: mb.primarySmtpAddress,
+      ownerGroupName: ownerGroupName(mb.displayName, opts),
+      complete: unknown.length === 0,
+      holders,
+      unknown,
     };
-    holderIdHints.set(m, { ids: finished.ids, upns });
-    result.push({ m, k1: groupName.toLowerCase(), k2: guid });
+  });
+  mailboxes.sort((a, b) => cmp(a.ownerGroupName.toLowerCase(), b.ownerGroupName.toLowerCase()) || cmp(a.guid, b.guid) || cmp(a.ownerGroupName, b.ownerGroupName) || cmp(a.primarySmtpAddress, b.primarySmtpAddress));
+  const state: DesiredState = { mailboxes, warnings: sortWarnings(warnings) };
+  if (snapshot.outsideFilter && snapshot.outsideFilter.length > 0) {
+    state.outsideFilter = snapshot.outsideFilter
+      .map((m) => ({ displayName: m.displayName, primarySmtpAddress: m.primarySmtpAddress, ownerGroupName: ownerGroupName(m.displayName, opts) }))
+      .sort((a, b) => cmp(a.ownerGroupName.toLowerCase(), b.ownerGroupName.toLowerCase()) || cmp(a.primarySmtpAddress, b.primarySmtpAddress));
   }
-
-  result.sort((a, b) => cmp(a.k1, b.k1) || cmp(a.k2, b.k2) || cmp(a.m.ownerGroupName, b.m.ownerGroupName) || cmp(a.m.primarySmtpAddress, b.m.primarySmtpAddress));
-  return { mailboxes: result.map((r) => r.m), warnings: sortWarnings(warnings) };
+  return state;
 }

@@ -1,25 +1,26 @@
 /**
- * The diff of the desired state against HelloID (spec §3.4–3.6): which users to add to
- * and remove from which resource-owner group.
+ * The diff of the desired state against HelloID (spec §3 rules 4–6): which users to add
+ * to and remove from which resource-owner group.
  *
- * The diff is on (groupGuid, userGuid) pairs, never on the user alone — the original
- * task keyed on the user id and so never added a user who already owned mailbox A to
- * B's group, and never removed a user still owning B from A's group.
+ * The diff is on (groupGuid, userGuid) pairs, never on the user alone — the original task
+ * keyed on the user id and so never added a user who already owned mailbox A to B's
+ * group, and never removed a user still owning B from A's group.
  *
- * Removals are the dangerous half, so they happen only when every gate is open:
- * `removeMembers` is on, both reads behind the group (the mailbox's permissions and
- * the group's HelloID members) are complete, and the user is not protected. Otherwise
- * the member is reported as "kept" with the reason, so a reviewer sees what was held
- * back. Reasons are display text only; apply works on the guids.
+ * Removals are the dangerous half. A member is removed only when every one of these holds
+ * (otherwise the member is "kept", with the reason):
+ *   - `removeMembers` is on and the user is not protected (by userName or GUID);
+ *   - the member is a HelloID user (a GUID HelloID cannot find is kept: rule 6);
+ *   - nothing holds the group's removals (`holdReasons`): the holders of every mailbox
+ *     behind it are fully known (desired.ts) and each maps to exactly one HelloID user
+ *     (rule 4), no mailbox outside the filter shares the group, and its members were read.
+ * Reasons are display text only; apply works on the GUIDs.
  *
- * Two mailboxes can map to the same HelloID group (equal display names, or names that
- * differ only in case or diacritics). The group's desired members are then the union of
- * both mailboxes' holders — removing a holder of either would be wrong — and an
- * 'ambiguous-owner-group' warning names the mailboxes so the admin can rename one.
+ * Two mailboxes can map to one HelloID group (equal display names, or names that differ
+ * only in case or diacritics). Its desired members are then the union of both mailboxes'
+ * holders, and an 'ambiguous-owner-group' warning names the mailboxes.
  */
-import { holderIdHints, type HolderIdHint } from './hints.js';
 import { checkLimits } from './limits.js';
-import { buildOwnerGroupIndex, normaliseSource } from './naming.js';
+import { buildOwnerGroupIndex, normaliseSource, type OwnerGroupIndex } from './naming.js';
 import { cmp, sortWarnings } from './order.js';
 import type {
   Change,
@@ -28,6 +29,7 @@ import type {
   DiffResult,
   HelloIdGroup,
   HelloIdSnapshot,
+  HelloIdUser,
   Holder,
   KeptMember,
   ManagedGroup,
@@ -35,185 +37,239 @@ import type {
   Warning,
 } from './types.js';
 
-/**
- * A distinct HelloID user. `id` is its rank in (lowercased userName, guid) order, and
- * `UserIndex.guidRank[id]` its rank in guid order, so the per-group sorts (changes by
- * user name, members by guid) are integer sorts, and per-group set operations are
- * typed-array stamps instead of string-keyed Sets (the diff touches every membership a
- * few times; at a million memberships each Map operation saved is ~0.1 s).
- */
-interface UserRef {
-  id: number;
-  guid: string;
-  userName: string;
-  key: string;
+/** HelloID users by lower-cased GUID and by lower-cased userName (a name may have several). */
+interface HelloIdUsers {
+  byGuid: Map<string, HelloIdUser>;
+  byName: Map<string, HelloIdUser[]>;
 }
 
-interface UserIndex {
-  entries: UserRef[];
-  /** Guids in guid order: output arrays copy these pointers without touching a UserRef. */
-  guidsByRank: string[];
-  /** id → rank in guid order. */
-  guidRank: Int32Array;
-  /** rank in guid order → id. */
-  idByGuidRank: Int32Array;
-  /** Lowercased guid → id. Ids (small integers) as values spare a pointer chase per member. */
-  idByGuid: Map<string, number>;
-  /** userName (lowercased) → the user, or all of them when several share it (ambiguous). */
-  byName: Map<string, UserRef | UserRef[]>;
-}
-
-function indexUsers(users: HelloIdSnapshot['users']): UserIndex {
-  const byGuid = new Map<string, UserRef>();
+function indexHelloIdUsers(users: readonly HelloIdUser[]): HelloIdUsers {
+  const byGuid = new Map<string, HelloIdUser>();
   for (const u of users) {
     if (typeof u.userGuid !== 'string' || typeof u.userName !== 'string') continue;
     const guid = u.userGuid.toLowerCase();
-    const ref: UserRef = { id: 0, guid, userName: u.userName, key: u.userName.toLowerCase() };
     const prev = byGuid.get(guid);
-    // A user listed twice: keep one chosen by content, not by position.
-    if (!prev || cmp(ref.key, prev.key) < 0 || (ref.key === prev.key && cmp(ref.userName, prev.userName) < 0)) byGuid.set(guid, ref);
+    // A user listed twice (paging is no snapshot): one copy, chosen by content.
+    if (!prev || cmp(u.userName, prev.userName) < 0) byGuid.set(guid, { ...u, userGuid: guid });
   }
-  const entries = [...byGuid.values()].sort((a, b) => cmp(a.key, b.key) || cmp(a.guid, b.guid));
-  const byName = new Map<string, UserRef | UserRef[]>();
-  for (let id = 0; id < entries.length; id++) {
-    const ref = entries[id] as UserRef;
-    ref.id = id;
-    // Entries are in (key, guid) order, so an ambiguous list comes out sorted by guid.
-    const prev = byName.get(ref.key);
-    if (prev === undefined) byName.set(ref.key, ref);
-    else if (Array.isArray(prev)) prev.push(ref);
-    else byName.set(ref.key, [prev, ref]);
+  const byName = new Map<string, HelloIdUser[]>();
+  for (const u of byGuid.values()) {
+    const k = u.userName.toLowerCase();
+    const list = byName.get(k);
+    if (list) list.push(u);
+    else byName.set(k, [u]);
   }
-  const byGuidRank = [...entries].sort((a, b) => cmp(a.guid, b.guid));
-  const guidRank = new Int32Array(entries.length);
-  const guidsByRank: string[] = new Array(entries.length);
-  const idByGuidRank = new Int32Array(entries.length);
-  for (let r = 0; r < byGuidRank.length; r++) {
-    const ref = byGuidRank[r] as UserRef;
-    guidRank[ref.id] = r;
-    guidsByRank[r] = ref.guid;
-    idByGuidRank[r] = ref.id;
-  }
-  const idByGuid = new Map<string, number>();
-  for (const ref of entries) idByGuid.set(ref.guid, ref.id);
-  return { entries, guidsByRank, guidRank, idByGuidRank, idByGuid, byName };
+  for (const list of byName.values()) list.sort((a, b) => cmp(a.userGuid, b.userGuid));
+  return { byGuid, byName };
 }
 
-const NO_USER = -1;
-const AMBIGUOUS_USER = -2;
-/** Not translated yet (hints.ts). */
-const UNSET = -3;
-
-/** Guid → user id, without allocating a lowercased copy when the guid already is lowercase. */
-function idByGuid(users: UserIndex, guid: string): number | undefined {
-  return users.idByGuid.get(guid) ?? users.idByGuid.get(guid.toLowerCase());
-}
-
-interface GroupAcc {
+/** A managed HelloID group and the in-scope mailboxes it is the owner group of. */
+interface OwnedGroup {
   group: HelloIdGroup;
   guid: string;
-  key: string;
   mailboxes: DesiredMailbox[];
 }
 
-function holderReason(h: Holder): string[] {
+function sourceLabel(opts: SyncOptions): string {
+  return normaliseSource(opts.groupSource) === 'local' ? 'Local' : opts.groupSource;
+}
+
+/** Rule 5: each mailbox's owner group; mailboxes with none or several are skipped with a warning. */
+function matchOwnerGroups(desired: DesiredState, index: OwnerGroupIndex, opts: SyncOptions, warnings: Warning[]): OwnedGroup[] {
+  const byGuid = new Map<string, OwnedGroup>();
+  for (const mb of desired.mailboxes) {
+    const m = index.match(mb.ownerGroupName);
+    if (m.kind === 'none') {
+      warnings.push({
+        code: 'no-owner-group',
+        mailbox: mb.primarySmtpAddress,
+        subject: mb.ownerGroupName,
+        message: `no HelloID group named '${mb.ownerGroupName}' with source '${sourceLabel(opts)}' (also tried without diacritics); mailbox ${mb.primarySmtpAddress} skipped`,
+      });
+    } else if (m.kind === 'ambiguous') {
+      warnings.push({
+        code: 'ambiguous-owner-group',
+        mailbox: mb.primarySmtpAddress,
+        subject: mb.ownerGroupName,
+        message: `several HelloID groups with source '${sourceLabel(opts)}' match '${mb.ownerGroupName}': ${m.candidates.map((g) => `'${g.name}' (${g.groupGuid.toLowerCase()})`).join(', ')}; mailbox ${mb.primarySmtpAddress} skipped`,
+      });
+    } else {
+      const guid = m.group.groupGuid.toLowerCase();
+      const owned = byGuid.get(guid);
+      if (owned) owned.mailboxes.push(mb);
+      else byGuid.set(guid, { group: m.group, guid, mailboxes: [mb] });
+    }
+  }
+  return [...byGuid.values()].sort((a, b) => cmp(a.group.name.toLowerCase(), b.group.name.toLowerCase()) || cmp(a.guid, b.guid));
+}
+
+/** Issue 17 story 2: owner groups that also belong, by name, to a mailbox outside the filter. */
+function ownersOutsideFilter(desired: DesiredState, index: OwnerGroupIndex): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const mb of desired.outsideFilter ?? []) {
+    const m = index.match(mb.ownerGroupName);
+    if (m.kind !== 'match') continue;
+    const guid = m.group.groupGuid.toLowerCase();
+    out.set(guid, [...(out.get(guid) ?? []), mb.primarySmtpAddress]);
+  }
+  return out;
+}
+
+/** How a user is desired in a group: the mailbox grants behind it. */
+interface Wanted {
+  user: HelloIdUser;
+  grants: Array<{ mailbox: DesiredMailbox; holder: Holder }>;
+}
+
+/**
+ * Rule 4: the HelloID users the holders map to (UPN ↔ userName, case-insensitive), and the
+ * holders that map to none or to several — each of whom makes the mapping unknown.
+ */
+function desiredMembers(owned: OwnedGroup, users: HelloIdUsers, warnings: Warning[]): { wanted: Map<string, Wanted>; unmapped: string[] } {
+  const wanted = new Map<string, Wanted>();
+  const unmapped: string[] = [];
+  for (const mb of owned.mailboxes) {
+    for (const holder of mb.holders) {
+      const upn = holder.userPrincipalName;
+      const matches = users.byName.get(upn.toLowerCase()) ?? [];
+      if (matches.length !== 1) {
+        const what = matches.length === 0 ? `no HelloID user with userName '${upn}'` : `userName '${upn}' matches ${matches.length} HelloID users (${matches.map((u) => u.userGuid).join(', ')})`;
+        warnings.push({
+          code: 'no-helloid-user',
+          mailbox: mb.primarySmtpAddress,
+          subject: upn,
+          message: `${what} (FullAccess holder of ${mb.primarySmtpAddress}); not added, and no member of '${owned.group.name}' is removed, as one of them may be this person under another name`,
+        });
+        unmapped.push(matches.length === 0 ? `FullAccess holder ${upn} has no HelloID user` : `FullAccess holder ${upn} matches ${matches.length} HelloID users`);
+        continue;
+      }
+      const user = matches[0] as HelloIdUser;
+      const w = wanted.get(user.userGuid);
+      if (w) w.grants.push({ mailbox: mb, holder });
+      else wanted.set(user.userGuid, { user, grants: [{ mailbox: mb, holder }] });
+    }
+  }
+  return { wanted, unmapped };
+}
+
+/** Rule 6: every reason the removals from this group are held (empty: none). */
+function holdReasons(owned: OwnedGroup, unmapped: readonly string[], outside: readonly string[]): string[] {
+  const reasons: string[] = [];
+  if (!Array.isArray(owned.group.members)) reasons.push('its HelloID members could not be read');
+  for (const mb of owned.mailboxes) {
+    for (const u of mb.unknown) reasons.push(`holders of ${mb.primarySmtpAddress} not fully known: ${u.subject} (${u.reason})`);
+  }
+  reasons.push(...[...new Set(unmapped)].sort());
+  for (const smtp of outside) reasons.push(`the group also belongs to mailbox ${smtp}, outside exchange.mailboxFilter, whose holders were not read`);
+  return reasons;
+}
+
+/** A short form of the hold reasons for one kept line (the warnings carry every detail). */
+function heldText(reasons: readonly string[]): string {
+  const shown = reasons.slice(0, 3).join('; ');
+  return `removals held: ${shown}${reasons.length > 3 ? `; and ${reasons.length - 3} more` : ''}`;
+}
+
+function grantText(w: Wanted, shared: boolean): string {
   const parts: string[] = [];
-  if (h.direct) parts.push('FullAccess (direct)');
-  for (const chain of h.via) parts.push(`FullAccess via group ${chain.join(' > ')}`);
-  return parts;
+  for (const { mailbox, holder } of w.grants) {
+    const on = shared ? ` on ${mailbox.primarySmtpAddress}` : '';
+    if (holder.direct) parts.push(`FullAccess (direct)${on}`);
+    for (const chain of holder.via) parts.push(`FullAccess via group ${chain.join(' > ')}${on}`);
+  }
+  return parts.join('; ');
+}
+
+function isProtected(protectedKeys: ReadonlySet<string>, user: HelloIdUser): boolean {
+  return protectedKeys.has(user.userName.toLowerCase()) || protectedKeys.has(user.userGuid);
 }
 
 function mailboxList(mbs: readonly DesiredMailbox[]): string {
   return mbs.map((m) => m.primarySmtpAddress).join(', ');
 }
 
-/** Guid ranks of `ids`, sorted: an integer sort instead of a string sort. */
-function sortedRanks(ids: readonly number[], users: UserIndex): Int32Array {
-  const ranks = new Int32Array(ids.length);
-  const guidRank = users.guidRank;
-  for (let i = 0; i < ids.length; i++) ranks[i] = guidRank[ids[i] as number] as number;
-  return ranks.sort();
+/** The member reasons and warnings for GUIDs HelloID does not know as users. */
+function unknownMemberText(guid: string, failed: ReadonlyMap<string, string>): string {
+  const error = failed.get(guid);
+  return error !== undefined ? `not in HelloID's user list, and looking it up failed (${error})` : "not a HelloID user (absent from the user list and GET /users/{guid}: a deleted user?)";
 }
 
-/** The guids of sorted `ranks`, with guids unknown to the user list merged in, sorted. */
-function guidsOf(ranks: Int32Array, unknown: readonly string[], users: UserIndex): string[] {
-  const out: string[] = new Array(ranks.length);
-  const guids = users.guidsByRank;
-  for (let i = 0; i < ranks.length; i++) out[i] = guids[ranks[i] as number] as string;
-  if (unknown.length === 0) return out;
-  return out.concat(unknown).sort();
+interface GroupDiff {
+  group: ManagedGroup;
+  changes: Change[];
+  kept: KeptMember[];
 }
 
-/** Observed ranks without the removed users, merged with the added users' ranks. */
-function plannedRanks(observed: Int32Array, removedCount: number, added: readonly number[], isRemoved: (id: number) => boolean, users: UserIndex): Int32Array {
-  if (removedCount === 0 && added.length === 0) return observed;
-  const adds = sortedRanks(added, users);
-  const out = new Int32Array(observed.length - removedCount + adds.length);
-  let i = 0;
-  let j = 0;
-  let k = 0;
-  while (i < observed.length || j < adds.length) {
-    const o = i < observed.length ? (observed[i] as number) : Infinity;
-    const a = j < adds.length ? (adds[j] as number) : Infinity;
-    if (a < o) {
-      out[k++] = a;
-      j++;
-    } else {
-      if (!isRemoved(users.idByGuidRank[o] as number)) out[k++] = o;
-      i++;
-    }
+/** Rules 4–6 for one group. */
+function diffGroup(owned: OwnedGroup, users: HelloIdUsers, ctx: { opts: SyncOptions; protectedKeys: Set<string>; outside: string[]; failedUsers: Map<string, string>; warnings: Warning[] }): GroupDiff {
+  const { group, guid, mailboxes } = owned;
+  const { opts, warnings } = ctx;
+  const groupName = group.name;
+  const mailbox = (mailboxes[0] as DesiredMailbox).primarySmtpAddress;
+  const shared = mailboxes.length > 1;
+  if (shared) {
+    warnings.push({
+      code: 'ambiguous-owner-group',
+      mailbox,
+      subject: groupName,
+      message: `HelloID group '${groupName}' is the owner group of ${mailboxes.length} mailboxes (${mailboxList(mailboxes)}); its desired members are the union of their FullAccess holders`,
+    });
   }
-  return out;
-}
-
-/** Stamp arrays over user ids, reused from group to group. */
-class Marks {
-  readonly desired: Int32Array;
-  readonly current: Int32Array;
-  readonly removed: Int32Array;
-  /** Index of the user's entry in the current group's `wants`. */
-  readonly slot: Int32Array;
-  round = 0;
-  constructor(n: number) {
-    this.desired = new Int32Array(n);
-    this.current = new Int32Array(n);
-    this.removed = new Int32Array(n);
-    this.slot = new Int32Array(n);
-  }
-}
-
-/** How a user is desired in a group: the mailbox grant behind it. */
-interface Grant {
-  mailbox: DesiredMailbox;
-  holder: Holder;
-}
-
-/**
- * The desired members of the group being diffed, as parallel arrays indexed by slot
- * (no object per membership: there are a million of them). Reused from group to group.
- */
-class Wants {
-  ids: number[] = [];
-  holders: Holder[] = [];
-  mailboxes: DesiredMailbox[] = [];
-  /** Further grants by slot, only when several mailboxes share the group. */
-  more = new Map<number, Grant[]>();
-
-  reset(): void {
-    this.ids.length = 0;
-    this.holders.length = 0;
-    this.mailboxes.length = 0;
-    this.more.clear();
+  for (const smtp of ctx.outside) {
+    warnings.push({
+      code: 'owner-group-outside-filter',
+      mailbox,
+      subject: groupName,
+      message: `HelloID group '${groupName}' is also the owner group of mailbox ${smtp}, which exchange.mailboxFilter leaves out; its holders were not read, so nobody is removed from the group (rename one mailbox, or widen the filter)`,
+    });
   }
 
-  reason(slot: number, shared: boolean): string {
-    const holder = this.holders[slot] as Holder;
-    if (!shared) return holderReason(holder).join('; ');
-    const grants: Grant[] = [{ mailbox: this.mailboxes[slot] as DesiredMailbox, holder }, ...(this.more.get(slot) ?? [])];
-    const parts: string[] = [];
-    for (const g of grants) for (const p of holderReason(g.holder)) parts.push(`${p} on ${g.mailbox.primarySmtpAddress}`);
-    return parts.join('; ');
+  const { wanted, unmapped } = desiredMembers(owned, users, warnings);
+  const held = holdReasons(owned, unmapped, ctx.outside);
+  const members = Array.isArray(group.members) ? [...new Set(group.members.filter((m) => typeof m === 'string').map((m) => m.toLowerCase()))].sort() : undefined;
+  const base = { groupGuid: guid, groupName, mailbox, mailboxDisplayName: (mailboxes[0] as DesiredMailbox).displayName };
+  if (members === undefined) {
+    warnings.push({
+      code: 'incomplete-read',
+      mailbox,
+      subject: groupName,
+      message: `members of HelloID group '${groupName}' could not be read${group.memberError ? ` (${group.memberError})` : ''}; no changes are planned for it (apply could not verify a group whose members are unknown); run plan again`,
+    });
+    return { group: { ...base, observedMembers: [], plannedMembers: [], holdReasons: held }, changes: [], kept: [] };
   }
+
+  const changes: Change[] = [];
+  const kept: KeptMember[] = [];
+  const current = new Set(members);
+  for (const [userGuid, w] of wanted) {
+    if (current.has(userGuid)) continue;
+    changes.push({ action: 'add', groupGuid: guid, groupName, userGuid, userName: w.user.userName, mailbox: (w.grants[0] as Wanted['grants'][number]).mailbox.primarySmtpAddress, reason: grantText(w, shared) });
+  }
+  const keep = (userGuid: string, userName: string, reason: string): void => {
+    kept.push({ groupGuid: guid, groupName, userGuid, userName, mailbox, reason });
+  };
+  for (const userGuid of members) {
+    if (wanted.has(userGuid)) continue;
+    const user = users.byGuid.get(userGuid);
+    if (!user) {
+      const why = unknownMemberText(userGuid, ctx.failedUsers);
+      warnings.push({ code: 'unknown-helloid-member', mailbox, subject: userGuid, message: `member ${userGuid} of HelloID group '${groupName}' is ${why}; kept` });
+      keep(userGuid, userGuid, why);
+    } else if (!opts.removeMembers) keep(userGuid, user.userName, 'removeMembers is false');
+    else if (isProtected(ctx.protectedKeys, user)) keep(userGuid, user.userName, 'protected user');
+    else if (held.length > 0) keep(userGuid, user.userName, heldText(held));
+    else changes.push({ action: 'remove', groupGuid: guid, groupName, userGuid, userName: user.userName, mailbox, reason: `no longer holds FullAccess on ${mailboxList(mailboxes)}` });
+  }
+
+  const byUser = (a: { userName: string; userGuid: string }, b: { userName: string; userGuid: string }): number => cmp(a.userName.toLowerCase(), b.userName.toLowerCase()) || cmp(a.userGuid, b.userGuid);
+  changes.sort((a, b) => byUser(a, b) || cmp(a.action, b.action));
+  kept.sort(byUser);
+  const planned = new Set(current);
+  for (const c of changes) {
+    if (c.action === 'add') planned.add(c.userGuid);
+    else planned.delete(c.userGuid);
+  }
+  return { group: { ...base, observedMembers: members, plannedMembers: [...planned].sort(), holdReasons: held }, changes, kept };
 }
 
 /**
@@ -224,253 +280,23 @@ class Wants {
 export function computeDiff(desired: DesiredState, helloid: HelloIdSnapshot, opts: SyncOptions): DiffResult {
   const warnings: Warning[] = [...desired.warnings];
   const index = buildOwnerGroupIndex(helloid.groups, opts);
-  const users = indexUsers(helloid.users);
-  const protectedKeys = new Set(opts.protectedUsers.map((p) => p.trim().toLowerCase()).filter((p) => p !== ''));
-  const sourceLabel = normaliseSource(opts.groupSource) === 'local' ? 'Local' : opts.groupSource;
-
-  // 1. Mailbox → owner group. Mailboxes sharing a group are gathered so each group is
-  //    then processed in one go.
-  const accs = new Map<string, GroupAcc>();
-  for (const mb of desired.mailboxes) {
-    const m = index.match(mb.ownerGroupName);
-    if (m.kind === 'none') {
-      warnings.push({
-        code: 'no-owner-group',
-        mailbox: mb.primarySmtpAddress,
-        subject: mb.ownerGroupName,
-        message: `no HelloID group named '${mb.ownerGroupName}' with source '${sourceLabel}' (also tried without diacritics); mailbox ${mb.primarySmtpAddress} skipped`,
-      });
-      continue;
-    }
-    if (m.kind === 'ambiguous') {
-      warnings.push({
-        code: 'ambiguous-owner-group',
-        mailbox: mb.primarySmtpAddress,
-        subject: mb.ownerGroupName,
-        message: `several HelloID groups with source '${sourceLabel}' match '${mb.ownerGroupName}': ${m.candidates.map((g) => `'${g.name}' (${g.groupGuid.toLowerCase()})`).join(', ')}; mailbox ${mb.primarySmtpAddress} skipped`,
-      });
-      continue;
-    }
-    const guid = m.group.groupGuid.toLowerCase();
-    const acc = accs.get(guid);
-    if (acc) acc.mailboxes.push(mb);
-    else accs.set(guid, { group: m.group, guid, key: m.group.name.toLowerCase(), mailboxes: [mb] });
-  }
-
-  // Holder UPNs are the same few string objects over and over (one per Exchange user), so
-  // caching by the raw string turns lowercase-then-lookup into one lookup on a string
-  // whose hash V8 has already cached; misses are cached too.
-  // The cached value is the user id, or NO_USER / AMBIGUOUS_USER.
-  const upnCache = new Map<string, number>();
-  const lookupUpn = (upn: string): number => {
-    let id = upnCache.get(upn);
-    if (id === undefined) {
-      const found = users.byName.get(upn.toLowerCase());
-      id = found === undefined ? NO_USER : Array.isArray(found) ? AMBIGUOUS_USER : found.id;
-      upnCache.set(upn, id);
-    }
-    return id;
+  const users = indexHelloIdUsers(helloid.users);
+  const outside = ownersOutsideFilter(desired, index);
+  const ctx = {
+    opts,
+    protectedKeys: new Set(opts.protectedUsers.map((p) => p.trim().toLowerCase()).filter((p) => p !== '')),
+    failedUsers: new Map((helloid.failedUserLookups ?? []).map((f) => [f.userGuid.toLowerCase(), f.error])),
+    warnings,
+    outside: [] as string[],
   };
-
-  // Exchange user index → HelloID id, per desired-state run (see hints.ts).
-  const translations = new Map<readonly string[], Int32Array>();
-
-  // 2. Per group, in name order, so that concatenating per-group output is globally sorted.
-  const ordered = [...accs.values()].sort((x, y) => cmp(x.key, y.key) || cmp(x.guid, y.guid));
-  const marks = new Marks(users.entries.length);
-  const wants = new Wants();
   const groups: ManagedGroup[] = [];
   const changes: Change[] = [];
   const kept: KeptMember[] = [];
-
-  for (const acc of ordered) {
-    const { group, guid, mailboxes } = acc;
-    const round = ++marks.round;
-    const first = mailboxes[0] as DesiredMailbox;
-    const shared = mailboxes.length > 1;
-    const groupName = group.name;
-    const mailbox = first.primarySmtpAddress;
-    if (shared) {
-      warnings.push({
-        code: 'ambiguous-owner-group',
-        mailbox,
-        subject: groupName,
-        message: `HelloID group '${groupName}' is the owner group of ${mailboxes.length} mailboxes (${mailboxList(mailboxes)}); its desired members are the union of their FullAccess holders`,
-      });
-    }
-
-    // Desired members of this group.
-    wants.reset();
-    for (const mb of mailboxes) {
-      const hint = holderIdHints.get(mb);
-      let xlate: Int32Array | undefined;
-      if (hint) {
-        xlate = translations.get(hint.upns);
-        if (!xlate) translations.set(hint.upns, (xlate = new Int32Array(hint.upns.length).fill(UNSET)));
-      }
-      const holders = mb.holders;
-      for (let i = 0; i < holders.length; i++) {
-        const h = holders[i] as Holder;
-        const upn = h.userPrincipalName;
-        let id: number;
-        const exId = hint ? hint.ids[i] : undefined;
-        if (exId !== undefined && (hint as HolderIdHint).upns[exId] === upn) {
-          id = (xlate as Int32Array)[exId] as number;
-          if (id === UNSET) (xlate as Int32Array)[exId] = id = lookupUpn(upn);
-        } else {
-          id = lookupUpn(upn);
-        }
-        if (id === NO_USER) {
-          warnings.push({
-            code: 'no-helloid-user',
-            mailbox: mb.primarySmtpAddress,
-            subject: h.userPrincipalName,
-            message: `no HelloID user with userName '${h.userPrincipalName}' (FullAccess holder of ${mb.primarySmtpAddress}); not added`,
-          });
-          continue;
-        }
-        if (id === AMBIGUOUS_USER) {
-          const found = users.byName.get(h.userPrincipalName.toLowerCase()) as UserRef[];
-          warnings.push({
-            code: 'no-helloid-user',
-            mailbox: mb.primarySmtpAddress,
-            subject: h.userPrincipalName,
-            message: `userName '${h.userPrincipalName}' matches ${found.length} HelloID users (${found.map((u) => u.guid).join(', ')}); not added`,
-          });
-          continue;
-        }
-        if (marks.desired[id] === round) {
-          const slot = marks.slot[id] as number;
-          const more = wants.more.get(slot);
-          if (more) more.push({ mailbox: mb, holder: h });
-          else wants.more.set(slot, [{ mailbox: mb, holder: h }]);
-        } else {
-          marks.desired[id] = round;
-          marks.slot[id] = wants.ids.length;
-          wants.ids.push(id);
-          wants.holders.push(h);
-          wants.mailboxes.push(mb);
-        }
-      }
-    }
-
-    // Current members: known users by id, guids unknown to HelloID's user list by guid.
-    const membersRead = Array.isArray(group.members);
-    if (!membersRead) {
-      warnings.push({
-        code: 'incomplete-read',
-        mailbox,
-        subject: groupName,
-        message: `members of HelloID group '${groupName}' could not be read${group.memberError ? ` (${group.memberError})` : ''}; no changes are planned for it (apply could not verify a group whose members are unknown); run plan again`,
-      });
-    }
-    const currentIds: number[] = [];
-    let unknown: string[] = [];
-    if (membersRead) {
-      for (const g of group.members as string[]) {
-        if (typeof g !== 'string') continue;
-        const id = idByGuid(users, g);
-        if (id !== undefined) {
-          if (marks.current[id] !== round) {
-            marks.current[id] = round;
-            currentIds.push(id);
-          }
-        } else {
-          unknown.push(g.toLowerCase());
-        }
-      }
-      if (unknown.length > 1) unknown = [...new Set(unknown)].sort();
-    }
-
-    const incompleteMailboxes = mailboxes.filter((m) => !m.complete);
-    const complete = membersRead && incompleteMailboxes.length === 0;
-    let keepReason: string | undefined;
-    if (!opts.removeMembers) keepReason = 'removeMembers is false';
-    else if (!membersRead) keepReason = 'incomplete read of the HelloID group members';
-    else if (incompleteMailboxes.length > 0) keepReason = `incomplete read of mailbox ${mailboxList(incompleteMailboxes)}`;
-    const removeReason = `no longer holds FullAccess on ${mailboxList(mailboxes)}`;
-
-    // Changes and kept members, collected by user id (= user-name order).
-    const addIds: number[] = [];
-    // Unknown current members: no adds either. The plan records the observed set, and
-    // apply's drift check compares against it; an empty "observed" for a group that has
-    // members would only make apply refuse the whole plan.
-    if (membersRead) for (const id of wants.ids) if (marks.current[id] !== round) addIds.push(id);
-    const goneIds: number[] = [];
-    for (const id of currentIds) if (marks.desired[id] !== round) goneIds.push(id);
-
-    /** `id` is the user id, or -1 for a guid unknown to HelloID's user list. */
-    type Row = { id: number; key: string; guid: string; action: Change['action']; userName: string };
-    const rows: Row[] = [];
-    const keptRows: Row[] = [];
-    const isProtected = (key: string, g: string): boolean => protectedKeys.has(key) || protectedKeys.has(g);
-    const gone = (id: number, key: string, g: string, userName: string): void => {
-      if (keepReason === undefined && !isProtected(key, g)) rows.push({ id, key, guid: g, action: 'remove', userName });
-      else keptRows.push({ id, key, guid: g, action: 'remove', userName });
-    };
-    for (const id of addIds) {
-      const u = users.entries[id] as UserRef;
-      rows.push({ id, key: u.key, guid: u.guid, action: 'add', userName: u.userName });
-    }
-    for (const id of goneIds) {
-      const u = users.entries[id] as UserRef;
-      gone(id, u.key, u.guid, u.userName);
-    }
-    // A member guid HelloID does not list as a user is still a member; it is shown by guid.
-    for (const g of unknown) gone(-1, g, g, g);
-
-    const byUser = (a: Row, b: Row): number => cmp(a.key, b.key) || cmp(a.guid, b.guid) || cmp(a.action, b.action);
-    if (unknown.length === 0) {
-      // All rows are known users: their ids already encode (key, guid) order.
-      rows.sort((a, b) => a.id - b.id || cmp(a.action, b.action));
-      keptRows.sort((a, b) => a.id - b.id);
-    } else {
-      rows.sort(byUser);
-      keptRows.sort(byUser);
-    }
-
-    const plannedAdd: number[] = [];
-    let removedKnown = 0;
-    const removedUnknown = new Set<string>();
-    for (const r of rows) {
-      if (r.action === 'add') {
-        const slot = marks.slot[r.id] as number;
-        plannedAdd.push(r.id);
-        changes.push({ action: 'add', groupGuid: guid, groupName, userGuid: r.guid, userName: r.userName, mailbox: (wants.mailboxes[slot] as DesiredMailbox).primarySmtpAddress, reason: wants.reason(slot, shared) });
-      } else {
-        if (r.id >= 0) {
-          marks.removed[r.id] = round;
-          removedKnown++;
-        } else {
-          removedUnknown.add(r.guid);
-        }
-        changes.push({ action: 'remove', groupGuid: guid, groupName, userGuid: r.guid, userName: r.userName, mailbox, reason: removeReason });
-      }
-    }
-    for (const r of keptRows) {
-      const reason = keepReason ?? 'protected user';
-      kept.push({ groupGuid: guid, groupName, userGuid: r.guid, userName: r.userName, mailbox, reason });
-    }
-
-    const observedRanks = sortedRanks(currentIds, users);
-    const planned = plannedRanks(observedRanks, removedKnown, plannedAdd, (id) => marks.removed[id] === round, users);
-    const plannedUnknown = removedUnknown.size === 0 ? unknown : unknown.filter((g) => !removedUnknown.has(g));
-    groups.push({
-      groupGuid: guid,
-      groupName,
-      mailbox,
-      mailboxDisplayName: first.displayName,
-      observedMembers: guidsOf(observedRanks, unknown, users),
-      plannedMembers: guidsOf(planned, plannedUnknown, users),
-      complete,
-    });
+  for (const owned of matchOwnerGroups(desired, index, opts, warnings)) {
+    const d = diffGroup(owned, users, { ...ctx, outside: outside.get(owned.guid) ?? [] });
+    groups.push(d.group);
+    changes.push(...d.changes);
+    kept.push(...d.kept);
   }
-
-  return {
-    groups,
-    changes,
-    kept,
-    warnings: sortWarnings(warnings),
-    limitViolations: checkLimits(groups, changes, opts.limits),
-  };
+  return { groups, changes, kept, warnings: sortWarnings(warnings), limitViolations: checkLimits(groups, changes, opts.limits) };
 }

@@ -67,14 +67,18 @@ export function checkLimits(groups: readonly ManagedGroup[], changes: readonly C
       const guid = g.groupGuid.toLowerCase();
       const removes = removesByGroup.get(guid);
       const before = g.observedMembers.length;
-      // An add leaves the group non-empty; otherwise it is emptied iff every current member
-      // is removed. The cheap size test spares building a set for almost every group.
-      if (!removes || before === 0 || addsByGroup.has(guid) || removes.size < before) continue;
+      // Every current member removed counts as emptying the group, adds or not: "every owner
+      // replaced at once" is what a bad read looks like. The one exception is a group of one
+      // whose member is handed over to another holder (an add beside the removal).
+      if (!removes || before === 0 || removes.size < before) continue;
+      if (before === 1 && addsByGroup.has(guid)) continue;
       if (!g.observedMembers.every((u) => removes.has(u.toLowerCase()))) continue;
       emptied.push({
         rule: 'allowEmptyingGroups',
         groupGuid: guid,
-        message: `removing ${before === 1 ? 'the only member' : `all ${before} members`} would leave group '${g.groupName}' (${g.mailbox}) empty; sync.limits.allowEmptyingGroups is false`,
+        message: addsByGroup.has(guid)
+          ? `removing all ${before} current members of group '${g.groupName}' (${g.mailbox}) replaces every owner at once; sync.limits.allowEmptyingGroups is false`
+          : `removing ${before === 1 ? 'the only member' : `all ${before} members`} would leave group '${g.groupName}' (${g.mailbox}) empty; sync.limits.allowEmptyingGroups is false`,
       });
       names.push(`${g.groupName.toLowerCase()}\u0000${guid}`);
     }

@@ -103,6 +103,17 @@ export interface ExchangeSnapshot {
   failedLookups?: FailedLookup[];
   /** `@adminapi.warnings` the service attached to replies. */
   serviceWarnings?: ServiceWarning[];
+  /**
+   * Shared mailboxes outside `exchange.mailboxFilter` (read only when a filter is set):
+   * their owner groups may also be an in-scope mailbox's, whose removals are then held.
+   */
+  outsideFilter?: OutsideMailbox[];
+}
+
+/** A shared mailbox the filter leaves out: only its name matters (issue 17 story 2). */
+export interface OutsideMailbox {
+  displayName: string;
+  primarySmtpAddress: string;
 }
 
 export interface HelloIdUser {
@@ -123,8 +134,20 @@ export interface HelloIdGroup {
 }
 
 export interface HelloIdSnapshot {
+  /** The user list, plus any member looked up on its own because the list lacked it. */
   users: HelloIdUser[];
   groups: HelloIdGroup[];
+  /**
+   * Member GUIDs the user list lacked whose own lookup (`GET /users/{guid}`) failed for a
+   * reason other than "not found". Absent or not listed here, a GUID missing from `users`
+   * was not found: a deleted user.
+   */
+  failedUserLookups?: FailedUserLookup[];
+}
+
+export interface FailedUserLookup {
+  userGuid: string;
+  error: string;
 }
 
 /** The sync options core needs (a subset of the effective config). */
@@ -148,7 +171,10 @@ export type WarningCode =
   | 'no-owner-group'
   | 'ambiguous-owner-group'
   | 'incomplete-read'
-  | 'group-read-failed';
+  | 'group-read-failed'
+  | 'unknown-helloid-member'
+  | 'owner-group-outside-filter'
+  | 'exchange-warning';
 
 export interface Warning {
   code: WarningCode;
@@ -167,9 +193,20 @@ export interface Holder {
   direct: boolean;
   /**
    * Each group chain granting access, outermost (the trustee) first, sorted.
-   * Read-only: computeDesiredState shares (frozen) chain arrays between holders.
    */
   via: string[][];
+}
+
+/**
+ * Why the FullAccess holders of a mailbox are not fully known (spec §3 rule 6): a failed
+ * read, an unresolved, ambiguous or unexpanded trustee or group member. Any one of these
+ * holds the removals of the mailbox's owner group.
+ */
+export interface UnknownHolders {
+  /** The trustee, group or member concerned (the mailbox itself for a failed permission read). */
+  subject: string;
+  /** Plain words, e.g. "Get-Recipient failed: …", "not a user or group Exchange knows". */
+  reason: string;
 }
 
 export interface DesiredMailbox {
@@ -178,19 +215,20 @@ export interface DesiredMailbox {
   primarySmtpAddress: string;
   /** groupPrefix + DisplayName + groupSuffix */
   ownerGroupName: string;
-  /** false when the permission read (or a group expansion under it) failed. */
+  /** true iff `unknown` is empty: every holder is known. */
   complete: boolean;
   /** Sorted by UPN (case-insensitive). */
   holders: Holder[];
+  /** Why some holders may be missing from `holders`, sorted by subject; empty when complete. */
+  unknown: UnknownHolders[];
 }
 
-/**
- * Derived from Exchange + config alone, never from HelloID (spec §5). Treat as
- * immutable once computed (see Holder.via); computeDiff accepts edited copies too.
- */
+/** Derived from Exchange + config alone, never from HelloID (spec §5). */
 export interface DesiredState {
   mailboxes: DesiredMailbox[];
   warnings: Warning[];
+  /** Shared mailboxes outside the filter, with the owner-group name each maps to. */
+  outsideFilter?: Array<OutsideMailbox & { ownerGroupName: string }>;
 }
 
 export type Action = 'add' | 'remove';
@@ -226,8 +264,8 @@ export interface ManagedGroup {
   observedMembers: string[];
   /** userGUIDs after the changes, sorted. */
   plannedMembers: string[];
-  /** false when either side's read for this group was incomplete: no removals. */
-  complete: boolean;
+  /** Why removals from this group are held (empty: none held). */
+  holdReasons: string[];
 }
 
 export interface LimitViolation {

@@ -47,6 +47,8 @@ export function renderDesiredState(state: DesiredState, header: DesiredStateHead
         ...(h.direct ? { direct: true } : {}),
         ...(h.via.length > 0 ? { via: h.via.map((chain) => chain.join(' > ')) } : {}),
       })),
+      // Why the holders are not fully known: the history shows why removals were held.
+      ...(m.unknown.length > 0 ? { unresolved: m.unknown.map((u) => ({ subject: u.subject, reason: u.reason })) } : {}),
     })),
     warnings: state.warnings.map((w) => ({ code: w.code, ...(w.mailbox ? { mailbox: w.mailbox } : {}), ...(w.subject ? { subject: w.subject } : {}), message: w.message })),
   };

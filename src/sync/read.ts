@@ -24,8 +24,20 @@ import {
   normaliseSource,
   ownerGroupName,
 } from '../core/index.js';
-import type { DesiredState, DiffResult, ExchangeSnapshot, HelloIdGroup, HelloIdSnapshot, Mailbox, SyncOptions } from '../core/types.js';
+import type {
+  DesiredState,
+  DiffResult,
+  ExchangeSnapshot,
+  FailedUserLookup,
+  HelloIdGroup,
+  HelloIdSnapshot,
+  HelloIdUser,
+  Mailbox,
+  OutsideMailbox,
+  SyncOptions,
+} from '../core/types.js';
 import { OwnersyncError } from '../errors.js';
+import { runPool } from '../pool.js';
 import type { ExchangeSource, HelloIdSource } from './sources.js';
 
 export interface ReadProgress {
@@ -114,6 +126,11 @@ export async function readAndDiff(
   // Avoid unhandled rejections while we await them in sequence.
   for (const p of [mailboxesP, exUsersP, hUsersP, hGroupsP]) p.catch(() => {});
 
+  // With a filter, every shared mailbox's name too: an owner group may also belong to
+  // a mailbox the filter leaves out (issue 17 story 2; core holds its removals).
+  const everyMailboxP = opts.mailboxFilter ? exchange.listMailboxes('') : Promise.resolve(undefined);
+  everyMailboxP.catch(() => {});
+
   const mailboxes = await mailboxesP;
   if (mailboxes.length === 0) {
     throw new OwnersyncError(
@@ -172,6 +189,8 @@ export async function readAndDiff(
     groups = await exchange.resolveGroups([...trustees].sort());
   }
   const snapshot: ExchangeSnapshot = { mailboxes: withPerms, users: exUsers, groups };
+  const everyMailbox = await everyMailboxP;
+  if (everyMailbox) snapshot.outsideFilter = outsideFilter(everyMailbox, mailboxes);
 
   const [hUsers, hGroups, members] = await Promise.all([hUsersP, hGroupsP, membersP]);
   const groupsWithMembers: HelloIdGroup[] = hGroups.map((g) => {
@@ -180,7 +199,9 @@ export async function readAndDiff(
     if (m instanceof Error) return { ...g, members: null, memberError: m.message };
     return { ...g, members: m };
   });
-  const hSnapshot: HelloIdSnapshot = { users: hUsers, groups: groupsWithMembers };
+  const looked = await lookUpMissingMembers(helloid, hUsers, members);
+  const hSnapshot: HelloIdSnapshot = { users: [...hUsers, ...looked.found], groups: groupsWithMembers };
+  if (looked.failed.length > 0) hSnapshot.failedUserLookups = looked.failed;
 
   progress('Computing', 'desired state and diff');
   const desired = computeDesiredState(snapshot, opts);
@@ -199,6 +220,41 @@ export async function readAndDiff(
       ownerGroupsRead: members.size,
     },
   };
+}
+
+/** The shared mailboxes of `every` that are not in scope, by name (core needs no more). */
+function outsideFilter(every: readonly Mailbox[], inScope: readonly Mailbox[]): OutsideMailbox[] {
+  const scoped = new Set(inScope.map((m) => m.guid.toLowerCase()));
+  return every.filter((m) => !scoped.has(m.guid.toLowerCase())).map((m) => ({ displayName: m.displayName, primarySmtpAddress: m.primarySmtpAddress }));
+}
+
+/** Lookups of missing members run this many at a time (they are rare: deleted users, shifted pages). */
+const USER_LOOKUPS = 8;
+
+/**
+ * Offset paging is no snapshot (wire-formats.md): a user deleted while the list was read
+ * shifts later pages and hides another user. So every member GUID the list lacks is
+ * looked up on its own (spec §3 rule 6): found → a user like any other; 404 → a deleted
+ * user, which core keeps; any other failure → recorded, and core keeps that member too.
+ */
+async function lookUpMissingMembers(helloid: HelloIdSource, users: readonly HelloIdUser[], members: MemberReads): Promise<{ found: HelloIdUser[]; failed: FailedUserLookup[] }> {
+  const known = new Set(users.map((u) => u.userGuid.toLowerCase()));
+  const missing = new Set<string>();
+  for (const m of members.values()) {
+    if (m instanceof Error) continue;
+    for (const guid of m) if (!known.has(guid.toLowerCase())) missing.add(guid.toLowerCase());
+  }
+  const found: HelloIdUser[] = [];
+  const failed: FailedUserLookup[] = [];
+  await runPool([...missing].sort(), USER_LOOKUPS, async (guid) => {
+    try {
+      const user = await helloid.getUser(guid);
+      if (user) found.push(user);
+    } catch (err) {
+      failed.push({ userGuid: guid, error: err instanceof Error ? err.message : String(err) });
+    }
+  });
+  return { found, failed };
 }
 
 export function syncOptionsFrom(cfg: { exchange: { expandGroups: boolean; mailboxFilter?: string }; sync: Omit<SyncOptions, 'expandGroups'> }): SyncOptions & { mailboxFilter?: string } {

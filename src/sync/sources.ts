@@ -6,8 +6,12 @@
 import type { ExchangeGroup, ExchangeUser, HelloIdGroup, HelloIdUser, Mailbox } from '../core/types.js';
 
 export interface ExchangeSource {
-  /** Every in-scope shared mailbox (all pages); `permissions` not read yet. Throws on failure: never partial. */
-  listMailboxes(): Promise<Mailbox[]>;
+  /**
+   * Every in-scope shared mailbox (all pages); `permissions` not read yet. Throws on
+   * failure: never partial. `filter` overrides exchange.mailboxFilter; '' lists every
+   * shared mailbox (to find owner groups shared with mailboxes outside the filter).
+   */
+  listMailboxes(filter?: string): Promise<Mailbox[]>;
   /** Every Exchange user (all pages). Throws on failure. */
   listUsers(): Promise<ExchangeUser[]>;
   /** Fill `permissions` (null + permissionError when a mailbox's read fails for good). */
@@ -23,4 +27,6 @@ export interface HelloIdSource {
   listGroups(): Promise<HelloIdGroup[]>;
   /** Members of just these groups; an Error per group whose read failed for good. */
   readMembers(groupGuids: string[], onProgress?: (done: number, total: number) => void): Promise<Map<string, string[] | Error>>;
+  /** One user by GUID; undefined when HelloID does not know it (404). Throws on any other failure. */
+  getUser(userGuid: string): Promise<HelloIdUser | undefined>;
 }

@@ -28,7 +28,14 @@ describe('isSystemTrustee / hasFullAccess', () => {
     ['nt authority\\system', true],
     ['S-1-5-21-3623811015-3361044348-30300820-1013', true],
     ['s-1-5-21-1', true],
-    ['CONTOSO\\Domain Admins', true],
+    // Exchange Online's own forest admin groups (spec §3 rule 2) …
+    ['NAMPR01A001\\Organization Management', true],
+    ['EURPR05A002\\Recipient Management', true],
+    ['apcpr06a007\\View-Only Organization Management', true],
+    // … but any other DOMAIN\name is an unresolved trustee, not a system one (issue 11 route 3).
+    ['CONTOSO\\Domain Admins', false],
+    ['CONTOSO\\Organization Management', false],
+    ['NAMPR01\\Organization Management', false],
     ['alice@contoso.com', false],
     ['Sales-Team', false],
     ['Sam', false],
@@ -50,7 +57,8 @@ describe('isSystemTrustee / hasFullAccess', () => {
 });
 
 describe('computeDesiredState: permission rows', () => {
-  type Case = { name: string; rows: PermissionEntry[]; holders: string[]; warnings?: WarningCode[] };
+  /** `complete: false` when the row leaves the holders unknown (spec §3 rule 6). */
+  type Case = { name: string; rows: PermissionEntry[]; holders: string[]; warnings?: WarningCode[]; complete?: boolean };
   const cases: Case[] = [
     { name: 'direct FullAccess', rows: [fa('alice@contoso.com')], holders: ['alice@contoso.com direct'] },
     { name: 'UPN match is case-insensitive and keeps the Get-User spelling', rows: [fa('BOB@CONTOSO.COM')], holders: ['Bob@Contoso.com direct'] },
@@ -64,9 +72,10 @@ describe('computeDesiredState: permission rows', () => {
     { name: 'rights as one comma-separated string', rows: [fa('alice@contoso.com', { accessRights: 'ReadPermission, FullAccess' as unknown as string[] })], holders: ['alice@contoso.com direct'] },
     { name: 'NT AUTHORITY\\SELF is ignored silently', rows: [fa('NT AUTHORITY\\SELF')], holders: [] },
     { name: 'SIDs are ignored silently', rows: [fa('S-1-5-21-1-2-3-1013'), fa('s-1-5-32-544')], holders: [] },
-    { name: 'DOMAIN\\name is ignored silently', rows: [fa('CONTOSO\\Organization Management')], holders: [] },
-    { name: 'an unknown trustee is a warning, not dropped silently', rows: [fa('ghost@contoso.com')], holders: [], warnings: ['unresolved-trustee'] },
-    { name: 'an empty trustee is a warning', rows: [fa('  ')], holders: [], warnings: ['unresolved-trustee'] },
+    { name: 'a forest admin group is ignored silently', rows: [fa('NAMPR01A001\\Organization Management')], holders: [] },
+    { name: 'an on-premises DOMAIN\\name is unresolved: warned, holders unknown', rows: [fa('CONTOSO\\Sales Owners')], holders: [], warnings: ['unresolved-trustee'], complete: false },
+    { name: 'an unknown trustee is a warning, and the holders are unknown', rows: [fa('ghost@contoso.com')], holders: [], warnings: ['unresolved-trustee'], complete: false },
+    { name: 'an empty trustee is a warning, and the holders are unknown', rows: [fa('  ')], holders: [], warnings: ['unresolved-trustee'], complete: false },
     { name: 'duplicate rows give one holder', rows: [fa('alice@contoso.com'), fa('ALICE@contoso.com')], holders: ['alice@contoso.com direct'] },
     {
       name: 'holders sorted by UPN, case-insensitive',
@@ -79,7 +88,8 @@ describe('computeDesiredState: permission rows', () => {
     const d = computeDesiredState(snapshot([mailbox('Sales', 'sales@contoso.com', c.rows)], USERS), opts());
     expect(d.mailboxes).toHaveLength(1);
     expect(brief(d.mailboxes[0]!.holders)).toEqual(c.holders);
-    expect(d.mailboxes[0]!.complete).toBe(true);
+    expect(d.mailboxes[0]!.complete).toBe(c.complete ?? true);
+    expect(d.mailboxes[0]!.unknown.length > 0).toBe(!(c.complete ?? true));
     expect(d.warnings.map((w) => w.code)).toEqual(c.warnings ?? []);
     for (const w of d.warnings) expect(w.mailbox).toBe('sales@contoso.com');
   });
@@ -96,6 +106,7 @@ describe('computeDesiredState: permission rows', () => {
         { userPrincipalName: 'alice@contoso.com', displayName: 'Alice', direct: true, via: [] },
         { userPrincipalName: 'dave@contoso.com', direct: true, via: [] },
       ],
+      unknown: [],
     });
   });
 
@@ -141,10 +152,10 @@ describe('computeDesiredState: groups', () => {
     expect(d.warnings).toEqual([]);
   });
 
-  it('with expandGroups off, a group trustee is a warning saying so', () => {
+  it('with expandGroups off, a group trustee is a warning saying so, and the holders are unknown', () => {
     const d = run([fa('Sales-Team')], [sales], false);
     expect(d.mailboxes[0]!.holders).toEqual([]);
-    expect(d.mailboxes[0]!.complete).toBe(true);
+    expect(d.mailboxes[0]!.unknown).toEqual([{ subject: 'Sales-Team', reason: 'a group, not expanded (exchange.expandGroups: false)' }]);
     expect(d.warnings).toEqual([expect.objectContaining({ code: 'unresolved-trustee', subject: 'Sales-Team', message: expect.stringMatching(/group expansion is off/) })]);
   });
 

@@ -67,7 +67,7 @@ describe('computeDiff: per (group, user) pair', () => {
     expect(r.kept).toEqual([]);
     expect(r.groups).toHaveLength(1);
     expect(r.groups[0]!.plannedMembers).toEqual(r.groups[0]!.observedMembers);
-    expect(r.groups[0]!.complete).toBe(true);
+    expect(r.groups[0]!.holdReasons).toEqual([]);
   });
 
   it('gives group-granted reasons with the chain', () => {
@@ -91,18 +91,31 @@ describe('computeDiff: per (group, user) pair', () => {
 
   it('normalises guids to lower case in changes', () => {
     const ex = snapshot([mailbox('A', 'a@contoso.com', [fa('alice@contoso.com')])], USERS);
-    const r = diff(ex, helloid([huser('alice@contoso.com', 'ABC-1')], [hgroup('A Resource Owners', ['XYZ-9'], { groupGuid: 'GRP-1' })]));
+    const r = diff(ex, helloid([huser('alice@contoso.com', 'ABC-1'), huser('zed@contoso.com', 'XYZ-9')], [hgroup('A Resource Owners', ['XYZ-9'], { groupGuid: 'GRP-1' })]));
     expect(r.changes.map((c) => [c.action, c.groupGuid, c.userGuid, c.userName])).toEqual([
       ['add', 'grp-1', 'abc-1', 'alice@contoso.com'],
-      ['remove', 'grp-1', 'xyz-9', 'xyz-9'],
+      ['remove', 'grp-1', 'xyz-9', 'zed@contoso.com'],
     ]);
     expect(r.groups[0]!.plannedMembers).toEqual(['abc-1']);
   });
 
-  it('a member guid unknown to the HelloID user list is still a member, shown by guid', () => {
+  it('a member guid HelloID does not know as a user (deleted) is kept, shown by guid, with a warning (spec §3 rule 6)', () => {
     const ex = snapshot([mailbox('A', 'a@contoso.com', [fa('bob@contoso.com')])], USERS);
-    const r = diff(ex, helloid(H_USERS, [hgroup('A Resource Owners', ['00000000-dead-beef-0000-000000000000', hBob.userGuid])]));
-    expect(lines(r)).toEqual(['remove A Resource Owners 00000000-dead-beef-0000-000000000000']);
+    const ghost = '00000000-dead-beef-0000-000000000000';
+    const r = diff(ex, helloid(H_USERS, [hgroup('A Resource Owners', [ghost.toUpperCase(), hBob.userGuid])]));
+    expect(lines(r)).toEqual([]);
+    expect(keptLines(r)).toEqual([`A Resource Owners ${ghost}: not a HelloID user (absent from the user list and GET /users/{guid}: a deleted user?)`]);
+    expect(r.warnings.map((w) => [w.code, w.subject])).toEqual([['unknown-helloid-member', ghost]]);
+    expect(r.groups[0]!.plannedMembers).toEqual([ghost, hBob.userGuid].sort());
+  });
+
+  it('a member whose own lookup failed is kept, and the warning says the lookup failed', () => {
+    const ex = snapshot([mailbox('A', 'a@contoso.com', [fa('bob@contoso.com')])], USERS);
+    const ghost = '00000000-dead-beef-0000-000000000001';
+    const hid = { ...helloid(H_USERS, [hgroup('A Resource Owners', [ghost, hBob.userGuid])]), failedUserLookups: [{ userGuid: ghost, error: 'GET /api/v1/users/x failed: 503' }] };
+    const r = diff(ex, hid);
+    expect(lines(r)).toEqual([]);
+    expect(keptLines(r)).toEqual([`A Resource Owners ${ghost}: not in HelloID's user list, and looking it up failed (GET /api/v1/users/x failed: 503)`]);
   });
 
   it('diacritics: mailbox "Café Team" uses group "Cafe Team Resource Owners"', () => {
@@ -216,26 +229,26 @@ describe('computeDiff: removal gates', () => {
   });
 
   it.each([
-    ['mailbox permissions not read', snapshot([mailbox('A', 'a@contoso.com', null)], USERS), hid, /incomplete read of mailbox a@contoso.com/],
     [
-      'HelloID group members not read',
-      ex,
-      helloid(H_USERS, [hgroup('A Resource Owners', null, { memberError: 'GET /groups/x → 500' })]),
-      /incomplete read of the HelloID group members/,
+      'mailbox permissions not read',
+      snapshot([mailbox('A', 'a@contoso.com', null)], USERS),
+      hid,
+      'removals held: holders of a@contoso.com not fully known: a@contoso.com (FullAccess permissions could not be read)',
     ],
     [
       'Exchange group members not read',
       snapshot([mailbox('A', 'a@contoso.com', [fa('alice@contoso.com'), fa('Broken')])], USERS, [xgroup('Broken', null)]),
       hid,
-      /incomplete read of mailbox a@contoso.com/,
+      'removals held: holders of a@contoso.com not fully known: Broken (members could not be read)',
     ],
   ])('incomplete read (%s) → no removals in that group, adds still planned', (_n, ex2, hid2, reason) => {
     const other = mailbox('Other', 'o@contoso.com', [fa('bob@contoso.com')]);
     const r = diff({ ...ex2, mailboxes: [...ex2.mailboxes, other] }, { ...hid2, groups: [...hid2.groups, hgroup('Other Resource Owners', [hCarol.userGuid])] });
     const groupA = r.groups.find((x) => x.groupName === 'A Resource Owners')!;
-    expect(groupA.complete).toBe(false);
+    expect(groupA.holdReasons).not.toEqual([]);
+    expect(r.kept.length).toBeGreaterThan(0);
     expect(r.changes.filter((c) => c.groupName === 'A Resource Owners' && c.action === 'remove')).toEqual([]);
-    for (const k of r.kept) expect(k.reason).toMatch(reason);
+    for (const k of r.kept) expect(k.reason).toBe(reason);
     // The other, complete group still gets its removal.
     expect(lines(r).filter((l) => l.includes('Other'))).toEqual(['add Other Resource Owners bob@contoso.com', 'remove Other Resource Owners carol@contoso.com']);
     expect(r.warnings.some((w) => w.code === 'incomplete-read' || w.code === 'group-read-failed')).toBe(true);
@@ -244,7 +257,7 @@ describe('computeDiff: removal gates', () => {
   it('HelloID group not read: nothing is planned for it (apply could not verify it)', () => {
     const r = diff(ex, helloid(H_USERS, [hgroup('A Resource Owners', null)]));
     expect(lines(r)).toEqual([]);
-    expect(r.groups[0]).toMatchObject({ observedMembers: [], plannedMembers: [], complete: false });
+    expect(r.groups[0]).toMatchObject({ observedMembers: [], plannedMembers: [], holdReasons: ['its HelloID members could not be read'] });
     expect(r.warnings).toEqual([expect.objectContaining({ code: 'incomplete-read', subject: 'A Resource Owners' })]);
   });
 });
@@ -288,7 +301,7 @@ describe('computeDiff: ordering and outputs', () => {
         mailboxDisplayName: 'Quiet',
         observedMembers: [hAlice.userGuid],
         plannedMembers: [hAlice.userGuid],
-        complete: true,
+        holdReasons: [],
       },
     ]);
   });

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { checkLimits, type Change, type ManagedGroup, type RemovalLimits } from '../../src/core/index.js';
 
 function group(guid: string, observed: string[], planned: string[] = observed): ManagedGroup {
-  return { groupGuid: guid, groupName: `Group ${guid.toUpperCase()}`, mailbox: `${guid}@contoso.com`, mailboxDisplayName: guid, observedMembers: observed, plannedMembers: planned, complete: true };
+  return { groupGuid: guid, groupName: `Group ${guid.toUpperCase()}`, mailbox: `${guid}@contoso.com`, mailboxDisplayName: guid, observedMembers: observed, plannedMembers: planned, holdReasons: [] };
 }
 function change(action: Change['action'], groupGuid: string, userGuid: string): Change {
   return { action, groupGuid, groupName: `Group ${groupGuid.toUpperCase()}`, userGuid, userName: userGuid, mailbox: `${groupGuid}@contoso.com`, reason: '' };
@@ -43,7 +43,23 @@ describe('checkLimits', () => {
       expect: ["allowEmptyingGroups: removing all 2 members would leave group 'Group A' (a@contoso.com) empty; sync.limits.allowEmptyingGroups is false"],
     },
     { name: 'emptying allowed', groups: [group('a', members(2))], changes: removes(2), limits: { allowEmptyingGroups: true }, expect: [] },
-    { name: 'removing all but an add is not emptying', groups: [group('a', members(2))], changes: [...removes(2), change('add', 'a', 'new')], limits: { allowEmptyingGroups: false }, expect: [] },
+    {
+      // Issue 17 story 3: "every owner replaced at once" is what a bad read looks like.
+      name: 'removing every member of a group of two counts as emptying it, even with an add',
+      groups: [group('a', members(2))],
+      changes: [...removes(2), change('add', 'a', 'new')],
+      limits: { allowEmptyingGroups: false },
+      expect: ["allowEmptyingGroups: removing all 2 current members of group 'Group A' (a@contoso.com) replaces every owner at once; sync.limits.allowEmptyingGroups is false"],
+    },
+    { name: 'a group of one handed over to another holder is allowed', groups: [group('a', members(1))], changes: [...removes(1), change('add', 'a', 'new')], limits: { allowEmptyingGroups: false }, expect: [] },
+    {
+      name: 'a group of one whose only member is removed without an add is emptied',
+      groups: [group('a', members(1))],
+      changes: removes(1),
+      limits: { allowEmptyingGroups: false },
+      expect: ["allowEmptyingGroups: removing the only member would leave group 'Group A' (a@contoso.com) empty; sync.limits.allowEmptyingGroups is false"],
+    },
+    { name: 'replacing every member is allowed with allowEmptyingGroups', groups: [group('a', members(3))], changes: [...removes(3), change('add', 'a', 'new')], limits: { allowEmptyingGroups: true }, expect: [] },
     { name: 'a group that was already empty is not emptied', groups: [group('a', [])], changes: [], limits: { allowEmptyingGroups: false }, expect: [] },
     {
       name: 'several violations in fixed order, emptied groups by name',

@@ -70,7 +70,7 @@ export function makeDiff(options: { extraGroups?: number; usersPerExtraGroup?: n
       mailboxDisplayName: 'Finance',
       observedMembers: [U(1), U(2)],
       plannedMembers: [U(1), U(3)],
-      complete: true,
+      holdReasons: [],
     },
     {
       groupGuid: G(2),
@@ -79,7 +79,7 @@ export function makeDiff(options: { extraGroups?: number; usersPerExtraGroup?: n
       mailboxDisplayName: 'HR',
       observedMembers: [U(1)],
       plannedMembers: [U(1), U(4), U(5)],
-      complete: true,
+      holdReasons: [],
     },
     {
       groupGuid: G(3),
@@ -88,7 +88,7 @@ export function makeDiff(options: { extraGroups?: number; usersPerExtraGroup?: n
       mailboxDisplayName: 'Sales',
       observedMembers: [U(6)],
       plannedMembers: [U(6)],
-      complete: true,
+      holdReasons: [],
     },
   ];
   const changes: Change[] = [
@@ -111,7 +111,7 @@ export function makeDiff(options: { extraGroups?: number; usersPerExtraGroup?: n
       mailboxDisplayName: `Extra ${i}`,
       observedMembers: [],
       plannedMembers: users.map(U).sort(),
-      complete: true,
+      holdReasons: [],
     });
     for (const u of users) changes.push(change('add', g, name, u, mailbox));
   }

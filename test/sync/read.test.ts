@@ -64,6 +64,7 @@ function pagedHelloId(pages: HelloIdGroup[][], gates: Array<Promise<void>>, memb
       reads.push([...guids]);
       return new Map(guids.map((g) => [g, members[g] ?? []] as const));
     },
+    getUser: async () => undefined,
   };
   return { source, reads };
 }
@@ -126,6 +127,7 @@ describe('readAndDiff: owner-group member reads', () => {
         reads.push([...guids]);
         return new Map(guids.map((g) => [g, ['u-anna']] as const));
       },
+      getUser: async () => undefined,
     };
     const result = await readAndDiff(exchangeSource(Promise.resolve([mailbox('Sales', 'anna@contoso.com')])), source, OPTS);
     expect(reads).toEqual([['g1']]);
