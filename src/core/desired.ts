@@ -221,7 +221,7 @@ function resolveTrustee(trustee: string, mailbox: string, ctx: Context): Resolut
   if (failed !== undefined) {
     return {
       kind: 'unknown',
-      finding: unknownFinding('group-read-failed', trustee, `lookup failed: ${failed}`, `FullAccess trustee '${trustee}' on ${mailbox} could not be looked up (${failed}); it may be a group, ${HELD}`),
+      finding: unknownFinding('group-read-failed', trustee, 'lookup failed', `FullAccess trustee '${trustee}' on ${mailbox} could not be looked up (${failed}); it may be a group, ${HELD}`),
     };
   }
   const group = ctx.groups.find(Object.fromEntries(TRUSTEE_ATTRS.map((a) => [a, trustee])), TRUSTEE_ATTRS);
@@ -296,7 +296,7 @@ function expandGroup(top: ExchangeGroup, ctx: Context): Expansion {
     const chain = path.map((p) => p.name);
     const where = `group '${g.name}'${chain.length > 1 ? ` (nested: ${chain.join(' > ')})` : ''}`;
     if (!Array.isArray(g.members)) {
-      findings.push(unknownFinding('group-read-failed', g.name, `members could not be read${g.memberError ? `: ${g.memberError}` : ''}`, `members of ${where} could not be read${g.memberError ? `: ${g.memberError}` : ''}, ${HELD}`));
+      findings.push(unknownFinding('group-read-failed', g.name, 'members could not be read', `members of ${where} could not be read${g.memberError ? `: ${g.memberError}` : ''}, ${HELD}`));
     } else {
       for (const m of g.members) {
         const label = memberLabel(m);
@@ -311,7 +311,7 @@ function expandGroup(top: ExchangeGroup, ctx: Context): Expansion {
         }
         const failed = ctx.failedLookups.get(label.toLowerCase());
         if (failed !== undefined) {
-          findings.push(unknownFinding('group-read-failed', label, `lookup failed: ${failed}`, `member '${label}' of ${where} could not be looked up (${failed}), ${HELD}`));
+          findings.push(unknownFinding('group-read-failed', label, 'lookup failed', `member '${label}' of ${where} could not be looked up (${failed}), ${HELD}`));
           continue;
         }
         const nested = ctx.groups.find(m, MEMBER_ATTRS);
@@ -388,7 +388,7 @@ function holdersOf(mb: Mailbox, ctx: Context): { holders: Holder[]; findings: Fi
   const findings: Finding[] = [];
   if (!Array.isArray(mb.permissions)) {
     const why = mb.permissionError ? ` (${mb.permissionError})` : '';
-    findings.push(unknownFinding('incomplete-read', mailbox, `FullAccess permissions could not be read${why}`, `FullAccess permissions of mailbox ${mailbox} could not be read${why}; its holders are unknown, ${HELD}`));
+    findings.push(unknownFinding('incomplete-read', mailbox, 'FullAccess permissions could not be read', `FullAccess permissions of mailbox ${mailbox} could not be read${why}; its holders are unknown, ${HELD}`));
     return { holders: [], findings };
   }
   for (const row of mb.permissions) {
