@@ -1,7 +1,7 @@
 /**
  * The control endpoints under /_emulator/, for tests and benches that drive the
  * emulator from another process: stats, fault changes, and out-of-band HelloID
- * membership changes (drift). Always protected by the control token printed at
+ * changes (membership drift, deleted users). Always protected by the control token printed at
  * start (`Authorization: Bearer <token>` or `X-Emulator-Token: <token>`), because
  * the emulator listens on a port any local process can reach.
  */
@@ -107,6 +107,15 @@ export function handleControl(ctx: Ctx, env: Env, api: ControlApi): Reply {
       } catch (e) {
         return err(404, (e as Error).message);
       }
+    }
+  }
+  if (what === 'helloid' && rest[0] === 'users' && rest[1] !== undefined && rest.length === 2 && m === 'DELETE') {
+    // Deleting a user keeps its GUID in its groups, as HelloID does.
+    try {
+      const u = env.model.helloid.deleteUser(rest[1]);
+      return { status: 200, json: { userGUID: u.userGUID, userName: u.userName, isDeleted: true } };
+    } catch (e) {
+      return err(404, (e as Error).message);
     }
   }
   return err(404, `no control endpoint ${m} ${ctx.url.pathname}`);

@@ -59,6 +59,13 @@ export function mergeFaults(base: Faults, patch: Partial<Faults>): Faults {
     }
     out.randomServices = [...patch.randomServices];
   }
+  if (patch.helloidDeleteUserWhilePaging !== undefined) {
+    const d = patch.helloidDeleteUserWhilePaging;
+    if (d !== null && (typeof d !== 'object' || typeof d.user !== 'string' || d.user === '' || !Number.isInteger(d.afterPages) || d.afterPages < 1)) {
+      throw new Error('faults.helloidDeleteUserWhilePaging must be {"user": "<userName or userGUID>", "afterPages": <1 or more>} or null');
+    }
+    out.helloidDeleteUserWhilePaging = d === null ? null : { user: d.user, afterPages: d.afterPages };
+  }
   if (patch.rules !== undefined) {
     if (!Array.isArray(patch.rules)) throw new Error('faults.rules must be an array');
     out.rules = patch.rules.map((r, i) => {

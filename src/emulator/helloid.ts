@@ -1,9 +1,11 @@
 /**
  * The HelloID API subset ownersync uses: Basic-auth, paged user and group lists
- * (skip/take with a server-side cap), one group with its member userGUIDs, and the
- * two equivalent forms each of adding and removing a member. Error text goes in
- * `message` (or `resultMsg`), lists are plain arrays (or {"pageData":[…]}) — both
- * variants exist in the wild, so both are options.
+ * (skip/take with a server-side cap), one user, one group with its member userGUIDs,
+ * and the two equivalent forms each of adding and removing a member. Deleted users
+ * are left out of the user list but stay in groups' member lists. Error text goes in
+ * `message`, `resultMsg`, `textResult` or `error`, and lists are plain arrays or
+ * wrapped in {"pageData":[…]} or {"data":[…]}: all are seen in the wild (Tools4everBV
+ * HelloID-Conn-* scripts), so each is an option; the defaults are the documented ones.
  */
 import type { HelloIdGroupRecord, HelloIdUserRecord } from './model.js';
 import type { Ctx, Env, Reply } from './http-util.js';
@@ -72,11 +74,34 @@ function paging(ctx: Ctx, env: Env): { skip: number; take: number } | Reply {
 }
 
 function list(env: Env, items: Record<string, unknown>[]): Reply {
-  return { status: 200, json: env.options.helloid.wrapLists ? { pageData: items } : items };
+  const wrapper = env.options.helloid.listWrapper;
+  return { status: 200, json: wrapper === 'plain' ? items : { [wrapper]: items } };
 }
 
 function written(env: Env, text: string): Reply {
-  return env.options.helloid.writeResponse === 'json' ? { status: 200, json: { [env.options.helloid.errorField]: text } } : { status: 200 };
+  // Success text goes where the error text would, except in `error` (a success is no error).
+  const field = env.options.helloid.errorField === 'error' ? 'message' : env.options.helloid.errorField;
+  return env.options.helloid.writeResponse === 'json' ? { status: 200, json: { [field]: text } } : { status: 200 };
+}
+
+/**
+ * One page of GET /api/v1/users. Offset paging over a list that changes is not a
+ * snapshot: the helloidDeleteUserWhilePaging fault deletes a user once N pages have
+ * been served, so the next page starts one user later than the client expects.
+ */
+function usersPage(ctx: Ctx, env: Env): Reply {
+  const pg = paging(ctx, env);
+  if ('status' in pg) return pg;
+  const h = env.model.helloid;
+  const deleted = ctx.url.searchParams.get('isDeleted')?.toLowerCase() === 'true';
+  const reply = list(env, h.listedUsers(deleted).slice(pg.skip, pg.skip + pg.take).map(renderUser));
+  const fault = env.faults().helloidDeleteUserWhilePaging;
+  if (fault && !deleted && --fault.afterPages <= 0) {
+    env.faults().helloidDeleteUserWhilePaging = null;
+    if (!h.findUser(fault.user)) return error(env, 500, `Emulator fault helloidDeleteUserWhilePaging names no user '${fault.user}'.`);
+    h.deleteUser(fault.user);
+  }
+  return reply;
 }
 
 function bodyGuid(ctx: Ctx, name: string): string | undefined {
@@ -97,7 +122,7 @@ function addMember(env: Env, groupGuid: string, userGuid: string | undefined, mi
   if (!g) return error(env, 404, 'Group not found');
   if (!userGuid) return error(env, 400, `The request body must contain '${missingField}'.`);
   const u = h.userByGuidOnly(userGuid);
-  if (!u) return error(env, 404, 'User not found');
+  if (!u || u.isDeleted) return error(env, 404, 'User not found');
   // Adding an existing member is not an error.
   g.members.add(u.userGUID);
   return written(env, 'User added to group');
@@ -107,6 +132,8 @@ function removeMember(env: Env, groupGuid: string, userGuid: string): Reply {
   const h = env.model.helloid;
   const g = h.groupByGuidOnly(groupGuid);
   if (!g) return error(env, 404, 'Group not found');
+  // A deleted user's membership can still be removed: its GUID is still in the group
+  // [inferred: no source shows this call for a deleted user].
   const u = h.userByGuidOnly(userGuid);
   if (!u) return error(env, 404, 'User not found');
   if (!g.members.delete(u.userGUID)) {
@@ -127,11 +154,7 @@ export function matchHelloId(method: string, path: string): HelloIdRoute | undef
     if (id === undefined && method === 'GET') {
       return {
         route: '/api/v1/users',
-        handle: (ctx, env) => {
-          const pg = paging(ctx, env);
-          if ('status' in pg) return pg;
-          return list(env, env.model.helloid.users.slice(pg.skip, pg.skip + pg.take).map(renderUser));
-        },
+        handle: usersPage,
       };
     }
     if (id !== undefined && sub === undefined && method === 'GET') {
@@ -139,7 +162,7 @@ export function matchHelloId(method: string, path: string): HelloIdRoute | undef
         route: '/api/v1/users/{user}',
         handle: (_ctx, env) => {
           const u = env.model.helloid.findUser(id);
-          return u ? { status: 200, json: renderUser(u) } : error(env, 404, 'User not found');
+          return u && !u.isDeleted ? { status: 200, json: renderUser(u) } : error(env, 404, 'User not found');
         },
       };
     }
@@ -147,7 +170,8 @@ export function matchHelloId(method: string, path: string): HelloIdRoute | undef
       return {
         route: '/api/v1/users/{user}/groups',
         handle: (ctx, env) => {
-          if (!env.model.helloid.userByGuidOnly(id)) return error(env, 404, 'User not found');
+          const u = env.model.helloid.userByGuidOnly(id);
+          if (!u || u.isDeleted) return error(env, 404, 'User not found');
           const groupGuid = bodyGuid(ctx, 'groupGUID');
           if (!groupGuid) return error(env, 400, "The request body must contain 'groupGUID'.");
           return addMember(env, groupGuid, id, 'userGUID');

@@ -45,7 +45,7 @@ export function defaultOptions(): EmulatorOptions {
       maxTake: 1000,
       nonMemberDeleteStatus: 404,
       errorField: 'message',
-      wrapLists: false,
+      listWrapper: 'plain',
       writeResponse: 'empty',
     },
     logLimit: 10_000,

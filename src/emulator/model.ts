@@ -118,6 +118,8 @@ export interface HelloIdUserRecord {
   contactEmail: string;
   isEnabled: boolean;
   source: string;
+  /** Deleted: not listed, 404 on its own URL, but still a GUID in groups' member lists. */
+  isDeleted: boolean;
 }
 
 export interface HelloIdGroupRecord {
@@ -133,10 +135,13 @@ export interface HelloIdGroupRecord {
 
 /** The live HelloID directory. Writes through the API and out-of-band changes both land here. */
 export class HelloIdState {
+  /** Every user, deleted ones included (GET /users filters them out). */
   readonly users: HelloIdUserRecord[] = [];
   readonly groups: HelloIdGroupRecord[] = [];
   readonly apiKeys: { key: string; secret: string; enabled: boolean }[] = [];
   private readonly userByGuid = new Map<string, HelloIdUserRecord>();
+  /** userNames as written: two users may differ only in case. */
+  private readonly userByExactName = new Map<string, HelloIdUserRecord>();
   private readonly userByName = new Map<string, HelloIdUserRecord>();
   private readonly groupByGuid = new Map<string, HelloIdGroupRecord>();
   private readonly groupsByName = new Map<string, HelloIdGroupRecord[]>();
@@ -144,6 +149,7 @@ export class HelloIdState {
   addUser(u: HelloIdUserRecord): void {
     this.users.push(u);
     this.userByGuid.set(u.userGUID.toLowerCase(), u);
+    this.userByExactName.set(u.userName, u);
     if (!this.userByName.has(u.userName.toLowerCase())) this.userByName.set(u.userName.toLowerCase(), u);
   }
 
@@ -156,10 +162,26 @@ export class HelloIdState {
     else this.groupsByName.set(k, [g]);
   }
 
-  /** By userGUID or userName, case-insensitive. */
+  /**
+   * By userGUID (case-insensitive) or userName: the exact spelling first, else the
+   * first user (fixture order) whose name matches case-insensitively. Deleted users too.
+   */
   findUser(ref: string): HelloIdUserRecord | undefined {
-    const k = ref.trim().toLowerCase();
-    return this.userByGuid.get(k) ?? this.userByName.get(k);
+    const t = ref.trim();
+    return this.userByGuid.get(t.toLowerCase()) ?? this.userByExactName.get(t) ?? this.userByName.get(t.toLowerCase());
+  }
+
+  /** Users GET /api/v1/users lists: the live ones, or with ?isDeleted=true the deleted ones. */
+  listedUsers(deleted = false): HelloIdUserRecord[] {
+    return this.users.filter((u) => u.isDeleted === deleted);
+  }
+
+  /** Mark a user deleted (out-of-band, or the paging fault); its group memberships stay. */
+  deleteUser(ref: string): HelloIdUserRecord {
+    const u = this.findUser(ref);
+    if (!u) throw new Error(`HelloID user '${ref}' not found`);
+    u.isDeleted = true;
+    return u;
   }
 
   userByGuidOnly(guid: string): HelloIdUserRecord | undefined {
@@ -393,8 +415,12 @@ export function buildModel(fx: TenantFixture, source: string): TenantModel {
   for (const k of fx.helloid?.apiKeys ?? []) hid.apiKeys.push({ key: k.key, secret: k.secret, enabled: k.enabled ?? true });
   (fx.helloid?.users ?? []).forEach((u: FixtureHelloIdUser, i) => {
     const userGUID = u.userGUID ?? deterministicGuid('helloid-user', u.userName);
-    if (hid.findUser(u.userName)) problem(`/helloid/users/${i}/userName`, `duplicate userName '${u.userName}'`);
-    if (hid.userByGuidOnly(userGUID)) problem(`/helloid/users/${i}/userGUID`, `duplicate userGUID '${userGUID}'`);
+    // Names differing only in case are allowed (two such users need explicit userGUIDs,
+    // as derived GUIDs ignore case); an exact repeat is a fixture mistake.
+    if (hid.findUser(u.userName)?.userName === u.userName) problem(`/helloid/users/${i}/userName`, `duplicate userName '${u.userName}'`);
+    else if (hid.userByGuidOnly(userGUID)) {
+      problem(`/helloid/users/${i}/userGUID`, `duplicate userGUID '${userGUID}'${u.userGUID ? '' : ' (users whose userNames differ only in case need explicit userGUIDs)'}`);
+    }
     const parts = localPart(u.userName).split(/[._]/);
     hid.addUser({
       userGUID,
@@ -404,6 +430,7 @@ export function buildModel(fx: TenantFixture, source: string): TenantModel {
       contactEmail: u.contactEmail ?? (u.userName.includes('@') ? u.userName : ''),
       isEnabled: u.isEnabled ?? true,
       source: u.source ?? 'Local',
+      isDeleted: u.isDeleted ?? false,
     });
   });
   (fx.helloid?.groups ?? []).forEach((g: FixtureHelloIdGroup, i) => {

@@ -72,6 +72,11 @@ export interface FixtureHelloIdUser {
   contactEmail?: string;
   isEnabled?: boolean;
   source?: string;
+  /**
+   * A deleted user: left out of GET /users (unless ?isDeleted=true), 404 on
+   * GET /users/{guid}, but its GUID stays in the groups that list it as a member.
+   */
+  isDeleted?: boolean;
 }
 
 export interface FixtureHelloIdGroup {
@@ -134,10 +139,10 @@ export interface EmulatorOptions {
     maxTake: number;
     /** Status for DELETE of a user that is not a member. */
     nonMemberDeleteStatus: 200 | 404;
-    /** Property that carries error text. */
-    errorField: 'message' | 'resultMsg';
-    /** Wrap list replies as {"pageData":[…]}. */
-    wrapLists: boolean;
+    /** Property that carries error text (all four seen in the Tools4everBV HelloID-Conn-* scripts). */
+    errorField: 'message' | 'resultMsg' | 'textResult' | 'error';
+    /** List replies: a plain array (documented default), or wrapped as {"pageData":[…]} or {"data":[…]}. */
+    listWrapper: 'plain' | 'pageData' | 'data';
     /** Body of a successful add/remove: none, or a small JSON object. */
     writeResponse: 'empty' | 'json';
   };
@@ -199,6 +204,13 @@ export interface Faults {
   tokenLifetimeSeconds: number;
   /** Age after which an Exchange $skiptoken is refused (seconds). */
   pageLinkTtlSeconds: number;
+  /**
+   * HelloID offset paging is not a snapshot: delete this user (userName or userGUID)
+   * once `afterPages` pages of GET /api/v1/users have been served, so every later
+   * page shifts by one and the first user of the next page is never listed. Fires
+   * once, then clears itself. null/absent = off.
+   */
+  helloidDeleteUserWhilePaging?: { user: string; afterPages: number } | null;
 }
 
 // ---------------------------------------------------------------- stats

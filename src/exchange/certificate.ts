@@ -71,7 +71,7 @@ export function loadCertificate(cfg: CertificateConfig, now: Date = new Date()):
       contents = readPfx(file, cfg.password);
     } catch (err) {
       if (err instanceof PfxError) {
-        const convert = 'convert it to PEM with: openssl pkcs12 -in <file>.pfx -out <file>.pem -nodes (add -legacy for old RC2 files)';
+        const convert = 'convert it to PEM with: openssl pkcs12 -in <file>.pfx -out <file>.pem -nodes';
         if (/password/.test(err.message)) {
           fail(cfg, `cannot open the PFX: ${err.message}${cfg.password === undefined ? '; set exchange.certificate.password' : ''}`);
         }

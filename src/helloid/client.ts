@@ -1,8 +1,10 @@
 /**
- * HelloID API client: users, groups, group members, and the two idempotent writes
- * apply needs (implements HelloIdWriteApi). Maps wire objects to core types,
- * tolerating the casings seen in the wild (userGUID/userGuid, groupGuid/groupGUID)
- * and both plain-array and `{pageData: […]}` list replies.
+ * HelloID API client: users, groups, group members, single users (deleted members),
+ * and the two idempotent writes apply needs (implements HelloIdWriteApi). Maps wire
+ * objects to core types, tolerating the shapes seen in the wild (docs/wire-formats.md,
+ * HelloID section): userGUID/userGuid and groupGuid/groupGUID casings, list replies as
+ * a plain array, `{pageData: […]}` or `{data: […]}`, and error text in `message`,
+ * `resultMsg`, `textResult` or `error` — which is what errors show, never the raw body.
  *
  * Lists are paged with skip/take until an EMPTY page: the server may cap `take`, so
  * a short page does not mean the end (the Tools4ever scripts' rule would stop early).
@@ -51,16 +53,55 @@ function str(obj: Wire, ...names: string[]): string | undefined {
   return undefined;
 }
 
-/** The error text HelloID put in a body: `message` or `resultMsg`. */
+/** Where HelloID puts error text; all four are seen in the Tools4everBV HelloID-Conn-* scripts. */
+const ERROR_FIELDS = ['message', 'resultMsg', 'textResult', 'error'] as const;
+
+/**
+ * The error text of a reply body: the first of ERROR_FIELDS that holds text (`error`
+ * may also be an object with a `message`); '' for JSON without any, so a user never
+ * sees a raw JSON body. Text that is not JSON is returned as it is.
+ */
 function messageOf(text: string): string {
+  let body: unknown;
   try {
-    const body: unknown = JSON.parse(text);
-    if (isObject(body)) return str(body, 'message', 'resultMsg', 'error') ?? '';
-    if (typeof body === 'string') return body;
+    body = JSON.parse(text);
   } catch {
-    // not JSON
+    return text.trim();
   }
-  return text.trim().slice(0, 200);
+  if (typeof body === 'string') return body;
+  if (!isObject(body)) return '';
+  for (const field of ERROR_FIELDS) {
+    const v = prop(body, field);
+    if (typeof v === 'string' && v.trim() !== '') return v.trim();
+    if (isObject(v)) {
+      const inner = str(v, 'message');
+      if (inner !== undefined) return inner;
+    }
+  }
+  return '';
+}
+
+/** The items of a list reply: a plain array, `{"pageData": […]}` or `{"data": […]}`; undefined otherwise. */
+function listOf(body: unknown): unknown[] | undefined {
+  if (Array.isArray(body)) return body;
+  if (!isObject(body)) return undefined;
+  for (const wrapper of ['pageData', 'data']) {
+    const items = prop(body, wrapper);
+    if (Array.isArray(items)) return items;
+  }
+  return undefined;
+}
+
+/**
+ * The object of a single-object reply: the object itself, the first of a one-element
+ * list, or the object inside a `{"data": {…}}` wrapper (the list wrapper applied to
+ * one object [inferred]). `idField` tells an object from its wrapper.
+ */
+function objectOf(body: unknown, idField: string): Wire | undefined {
+  const first = listOf(body)?.[0] ?? body;
+  if (!isObject(first)) return undefined;
+  const inner = prop(first, 'data');
+  return str(first, idField) === undefined && isObject(inner) ? inner : first;
 }
 
 export function toHelloIdUser(o: Wire): HelloIdUser | undefined {
@@ -123,8 +164,7 @@ export class HelloIdClient implements HelloIdWriteApi {
    */
   async getGroup(groupGuid: string): Promise<{ groupGuid: string; name: string; source: string | null; members: string[] }> {
     const url = `${this.baseUrl}/api/v1/groups/${encodeURIComponent(groupGuid)}`;
-    const body = (await this.send(url, { label: 'group members' })).json<unknown>();
-    const group = Array.isArray(body) ? body[0] : body;
+    const group = objectOf((await this.send(url, { label: 'group members' })).json<unknown>(), 'groupGuid');
     const header = isObject(group) ? toHelloIdGroup(group) : undefined;
     const users = isObject(group) ? prop(group, 'users') : undefined;
     if (!Array.isArray(users)) {
@@ -143,16 +183,40 @@ export class HelloIdClient implements HelloIdWriteApi {
 
   /**
    * One user by GUID (GET /api/v1/users/{guid}), or undefined when HelloID answers 404
-   * (a deleted user). Any other failure throws: "could not look up" is not "not found".
+   * "User not found" (a deleted user: wire-formats.md). Any other failure throws:
+   * "could not look up" is not "not found" — nor is a 404 that does not say so (a
+   * wrong URL answers "No HTTP resource was found …").
    */
   async getUser(userGuid: string): Promise<HelloIdUser | undefined> {
     const url = `${this.baseUrl}/api/v1/users/${encodeURIComponent(userGuid)}`;
     const res = await this.send(url, { label: 'user', acceptStatuses: [404] });
-    if (res.status === 404) return undefined;
-    const body = res.json<unknown>();
-    const user = isObject(body) ? toHelloIdUser(body) : undefined;
+    if (res.status === 404) {
+      const why = messageOf(res.text);
+      if (why === '' || /not\s*found/i.test(why)) return undefined;
+      throw this.refused('GET', url, res, 'user');
+    }
+    const body = objectOf(res.json<unknown>(), 'userGUID');
+    const user = body ? toHelloIdUser(body) : undefined;
     if (user === undefined) throw new OwnersyncError(`GET ${safeUrl(url)} returned no user with a userGUID and userName`);
     return user;
+  }
+
+  /**
+   * Look up users one by one (for member GUIDs missing from the user list), in
+   * parallel like readMembers: a user, null when HelloID says it does not exist (a
+   * deleted user), or the Error of a lookup that failed for good (after the HTTP
+   * client's retries).
+   */
+  async lookupUsers(userGuids: readonly string[]): Promise<Map<string, HelloIdUser | null | Error>> {
+    const out = new Map<string, HelloIdUser | null | Error>();
+    await runPool([...new Set(userGuids)], READ_AHEAD, async (guid) => {
+      try {
+        out.set(guid, (await this.getUser(guid)) ?? null);
+      } catch (err) {
+        out.set(guid, err instanceof Error ? err : new Error(String(err)));
+      }
+    });
+    return out;
   }
 
   /**
@@ -204,15 +268,14 @@ export class HelloIdClient implements HelloIdWriteApi {
     const url = `${this.baseUrl}/api/v1/users?skip=0&take=1`;
     const res = await this.send(url, { label: 'list' });
     // A 2xx is not enough: a wrong base URL often serves an HTML page. The users API
-    // answers a JSON list (or a pageData wrapper).
+    // answers a JSON list (plain or wrapped).
     let body: unknown;
     try {
       body = JSON.parse(res.text);
     } catch {
       body = undefined;
     }
-    const list = Array.isArray(body) ? body : isObject(body) && Array.isArray(body.pageData) ? body.pageData : undefined;
-    if (list === undefined) {
+    if (listOf(body) === undefined) {
       throw new OwnersyncError(`GET ${safeUrl(url)} answered ${res.status} but not with a JSON list of users: is helloid.baseUrl the HelloID tenant URL (https://<tenant>.helloid.com)?`);
     }
   }
@@ -231,8 +294,8 @@ export class HelloIdClient implements HelloIdWriteApi {
     for (let skip = 0; ; ) {
       const url = `${this.baseUrl}${path}?skip=${skip}&take=${this.pageSize}`;
       const body = (await this.send(url, { label: 'list', priority: 'high' })).json<unknown>();
-      const page = Array.isArray(body) ? body : isObject(body) && Array.isArray(prop(body, 'pageData')) ? (prop(body, 'pageData') as unknown[]) : undefined;
-      if (page === undefined) throw new OwnersyncError(`GET ${safeUrl(url)} returned neither a list nor {"pageData": […]}`);
+      const page = listOf(body);
+      if (page === undefined) throw new OwnersyncError(`GET ${safeUrl(url)} returned neither a list nor {"pageData": […]} nor {"data": […]}`);
       if (page.length === 0) return all;
       // A server that ignores `skip` would send the first page forever.
       const fresh: T[] = [];
@@ -258,19 +321,37 @@ export class HelloIdClient implements HelloIdWriteApi {
     }
   }
 
-  /** A request with Basic auth; 401 becomes the one clear "API key rejected" error. */
+  /**
+   * A request with Basic auth; 401 becomes the one clear "API key rejected" error, and
+   * any other refusal an HttpError that quotes HelloID's error text, not its body.
+   */
   private async send(url: string, options: RequestOptions): Promise<HttpResponse> {
     const accept = options.acceptStatuses;
-    const res = await this.http.request(url, {
-      ...options,
-      headers: { ...options.headers, authorization: this.authorization, accept: 'application/json' },
-      acceptStatuses: [401, ...(Array.isArray(accept) ? accept : [])],
-    });
+    let res: HttpResponse;
+    try {
+      res = await this.http.request(url, {
+        ...options,
+        headers: { ...options.headers, authorization: this.authorization, accept: 'application/json' },
+        acceptStatuses: [401, ...(Array.isArray(accept) ? accept : [])],
+      });
+    } catch (err) {
+      if (!(err instanceof HttpError) || err.status === undefined) throw err;
+      throw new HttpError({
+        service: err.service,
+        method: err.method,
+        url: err.url,
+        ...(err.label !== undefined ? { label: err.label } : {}),
+        attempts: err.attempts,
+        status: err.status,
+        responseBody: err.responseBody ?? '',
+        reason: messageOf(err.responseBody ?? ''),
+      });
+    }
     if (res.status === 401) throw new OwnersyncError(`HelloID rejected the API key for ${safeUrl(this.baseUrl).replace(/\/$/, '')} (401)`);
     return res;
   }
 
   private refused(method: string, url: string, res: HttpResponse, label: string): HttpError {
-    return new HttpError({ service: 'helloid', method, url: safeUrl(url), label, attempts: res.attempts, status: res.status, responseBody: res.text });
+    return new HttpError({ service: 'helloid', method, url: safeUrl(url), label, attempts: res.attempts, status: res.status, responseBody: res.text, reason: messageOf(res.text) });
   }
 }

@@ -24,6 +24,11 @@ export interface HttpErrorInit {
   detail?: string;
   /** Full response body (kept out of the message except for a redacted excerpt). */
   responseBody?: string;
+  /**
+   * The service's own words for the failure, read from the body by the caller (e.g.
+   * HelloID's `message`): shown instead of the raw body excerpt; '' shows nothing.
+   */
+  reason?: string;
   cause?: unknown;
 }
 
@@ -60,8 +65,15 @@ export class HttpError extends OwnersyncError {
       why = init.detail ?? init.code ?? 'request failed';
     }
     const tries = init.attempts > 1 ? ` after ${init.attempts} attempts` : '';
-    const excerpt = init.status !== undefined ? bodyExcerpt(init.responseBody) : undefined;
-    const message = `${what} failed: ${why}${tries}${excerpt ? ` — response: ${excerpt}` : ''}`;
+    let tail = '';
+    if (init.status !== undefined && init.reason !== undefined) {
+      const reason = bodyExcerpt(init.reason);
+      if (reason) tail = ` — ${reason}`;
+    } else if (init.status !== undefined) {
+      const excerpt = bodyExcerpt(init.responseBody);
+      if (excerpt) tail = ` — response: ${excerpt}`;
+    }
+    const message = `${what} failed: ${why}${tries}${tail}`;
     super(redact(message), undefined, init.cause === undefined ? undefined : { cause: init.cause });
     this.service = init.service;
     this.method = init.method;

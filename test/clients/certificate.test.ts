@@ -1,8 +1,10 @@
 /**
  * Loading the app certificate: PEM (plain and encrypted key, chains), PFX in the
- * encodings OpenSSL 3 and Windows write (PBES2/AES, SHA1-3DES, none, BER with
- * indefinite lengths), and the errors for what cannot work. Thumbprints are checked
- * against openssl's own where openssl is available.
+ * encodings OpenSSL 3, OpenSSL 1.x (-legacy: RC2-40 + 3DES) and Windows write (PBES2/AES,
+ * SHA1-3DES, none, BER with indefinite lengths), the integrity check (wrong password,
+ * damaged MAC, unknown MAC digest), and an msal token request with a PFX from each
+ * family. PFX files are made by openssl at test time; thumbprints are checked against
+ * openssl's own where openssl is available.
  */
 import { spawnSync } from 'node:child_process';
 import { createPrivateKey } from 'node:crypto';
@@ -12,8 +14,11 @@ import { join } from 'node:path';
 import { generate } from 'selfsigned';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/errors.js';
+import { loadFixture, start, type Emulator } from '../../src/emulator/index.js';
 import { loadCertificate } from '../../src/exchange/index.js';
+import { closeSharedDispatchers } from '../../src/http/index.js';
 import { clearSecrets, redact } from '../../src/redact.js';
+import { auth, configFor, DEMO_FIXTURE } from './helpers.js';
 
 const openssl = spawnSync('openssl', ['version']).status === 0;
 let dir: string;
@@ -163,16 +168,107 @@ describe.skipIf(!openssl)('PFX', () => {
     expect(loadCertificate({ path }).thumbprintSha256).toBe(sha256);
   });
 
-  it('says when the password is wrong or missing, without printing it', () => {
+  it('says when the password is wrong or missing, naming the file and never printing the password', () => {
     const path = pfx('pw.pfx', []);
-    expect(() => loadCertificate({ path, password: 'wrong-pfx-pass' })).toThrow(`exchange.certificate.path: ${path}: cannot open the PFX: wrong password`);
+    const err = (() => {
+      try {
+        loadCertificate({ path, password: 'wrong-pfx-pass' });
+      } catch (e) {
+        return e as Error;
+      }
+      return undefined;
+    })();
+    expect(err).toBeInstanceOf(ConfigError);
+    expect(err?.message).toBe(`exchange.certificate.path: ${path}: cannot open the PFX: wrong password (the integrity check with exchange.certificate.password fails)`);
+    expect(err?.message).not.toContain('wrong-pfx-pass');
     expect(() => loadCertificate({ path })).toThrow(/no password was given; set exchange\.certificate\.password/);
   });
 
-  it('explains how to convert an RC2 (OpenSSL 1.x style) PFX', () => {
-    const r = spawnSync('openssl', ['pkcs12', '-export', '-legacy', '-in', join(dir, 'cert.pem'), '-inkey', join(dir, 'key.pem'), '-out', join(dir, 'rc2.pfx'), '-passout', 'pass:pfx-Pa55']);
-    if (r.status !== 0) return; // this openssl has no legacy provider
-    expect(() => loadCertificate({ path: join(dir, 'rc2.pfx'), password: 'pfx-Pa55' })).toThrow(/RC2.*openssl pkcs12 -in <file>\.pfx -out <file>\.pem -nodes/);
+  // openssl 3 writes RC2-40 certificates and a 3DES key with -legacy (its legacy
+  // provider); Node's own crypto cannot decrypt RC2, the library can.
+  const legacy = spawnSync('openssl', ['list', '-cipher-algorithms', '-provider', 'legacy']).status === 0;
+  it.skipIf(!legacy)('reads an OpenSSL 1.x style (-legacy: RC2-40 certificates, 3DES key, SHA-1 MAC) PFX', () => {
+    const path = pfx('rc2.pfx', ['-legacy']);
+    const info = spawnSync('openssl', ['pkcs12', '-in', path, '-info', '-noout', '-legacy', '-passin', 'pass:pfx-Pa55'], { encoding: 'utf8' });
+    expect(info.stderr).toMatch(/pbeWithSHA1And40BitRC2-CBC/);
+    expect(info.stderr).toMatch(/pbeWithSHA1And3-KeyTripleDES-CBC/);
+    expect(loadCertificate({ path, password: 'pfx-Pa55' }).thumbprintSha256).toBe(sha256);
+    expect(() => loadCertificate({ path, password: 'wrong-pfx-pass' })).toThrow(/cannot open the PFX: wrong password/);
+  });
+
+  it('reads a PFX with a non-ASCII password (BMPString for the MAC, UTF-8 for AES)', () => {
+    const pass = 'pässwörd€';
+    expect(loadCertificate({ path: pfx('utf8-aes.pfx', [], pass), password: pass }).thumbprintSha256).toBe(sha256);
+    if (legacy) expect(loadCertificate({ path: pfx('utf8-rc2.pfx', ['-legacy'], pass), password: pass }).thumbprintSha256).toBe(sha256);
+    expect(() => loadCertificate({ path: join(dir, 'utf8-aes.pfx'), password: 'passwörd€' })).toThrow(/wrong password/);
+  });
+
+  /** The MAC of a DER PFX: SEQUENCE { version, authSafe, macData { DigestInfo { alg, digest }, salt, iterations } }. */
+  function macOf(file: Buffer): { algorithm: Buffer; digest: Buffer } {
+    const read = (b: Buffer, pos: number): { body: Buffer; end: number; start: number } => {
+      let len = b[pos + 1] as number;
+      let p = pos + 2;
+      if (len & 0x80) {
+        const n = len & 0x7f;
+        len = 0;
+        for (let i = 0; i < n; i++) len = len * 256 + (b[p++] as number);
+      }
+      return { body: b.subarray(p, p + len), end: p + len, start: pos };
+    };
+    const body = read(file, 0).body;
+    const version = read(body, 0);
+    const authSafe = read(body, version.end);
+    const digestInfo = read(read(body, authSafe.end).body, 0).body;
+    const algorithm = read(digestInfo, 0);
+    return { algorithm: algorithm.body, digest: read(digestInfo, algorithm.end).body };
+  }
+
+  it('refuses a PFX whose MAC was altered, even with the right password', () => {
+    const bytes = readFileSync(pfx('mac.pfx', []));
+    macOf(bytes).digest[0]! ^= 0xff; // a view into `bytes`
+    const path = file('bad-mac.pfx', bytes);
+    expect(() => loadCertificate({ path, password: 'pfx-Pa55' })).toThrow(
+      `exchange.certificate.path: ${path}: cannot open the PFX: its integrity check (MAC) fails although the password decrypts it: the file is damaged or was altered`,
+    );
+    // Without the right password, PKCS#12 cannot tell the two apart.
+    expect(() => loadCertificate({ path, password: 'wrong-pfx-pass' })).toThrow(/wrong password/);
+  });
+
+  it('refuses a PFX whose MAC uses a digest it does not know (it never skips the check)', () => {
+    const bytes = readFileSync(pfx('mac-alg.pfx', []));
+    // OpenSSL 3's MAC is HMAC-SHA256: OID 2.16.840.1.101.3.4.2.1 = 06 09 60 86 48 01 65 03 04 02 01.
+    const oid = macOf(bytes).algorithm;
+    expect(oid.subarray(0, 11).toString('hex')).toBe('0609608648016503040201');
+    oid[10] = 0x7f; // 2.16.840.1.101.3.4.2.127: no such digest
+    const path = file('unknown-mac.pfx', bytes);
+    expect(() => loadCertificate({ path, password: 'pfx-Pa55' })).toThrow(/cannot read the PFX: its integrity check \(MAC\) uses an unsupported digest \(2\.16\.840\.1\.101\.3\.4\.2\.127\)/);
+  });
+
+  describe('an msal token request with the certificate from a PFX', () => {
+    const CERT_APP = '00000000-0000-4000-8000-0000000000c2';
+    let emu: Emulator;
+    beforeAll(async () => {
+      const fixture = loadFixture(DEMO_FIXTURE);
+      fixture.apps.push({ clientId: CERT_APP, displayName: 'ownersync (PFX)', certificate: cert });
+      emu = await start({ fixture });
+    });
+    afterAll(async () => {
+      await emu?.stop();
+      await closeSharedDispatchers();
+    });
+
+    it.each([
+      ['OpenSSL 3 default (AES)', 'token-aes.pfx', [] as string[]],
+      ['-legacy (RC2/3DES)', 'token-rc2.pfx', ['-legacy']],
+    ])('%s', async (_label, name, extra) => {
+      if (extra.includes('-legacy') && !legacy) return;
+      const cfg = configFor(emu, { clientId: CERT_APP, certificate: { path: pfx(name, extra), password: 'pfx-Pa55' } });
+      delete cfg.exchange.clientSecret;
+      const token = await auth(emu, cfg).getToken();
+      const claims = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString()) as { appid: string; appidacr: string };
+      // appidacr 2 = the client authenticated with a certificate.
+      expect(claims).toMatchObject({ appid: CERT_APP, appidacr: '2' });
+    });
   });
 
   it('rejects a file that is neither PEM nor PFX', () => {

@@ -58,13 +58,13 @@ describe('lists', () => {
   });
 
   it('accepts {"pageData": […]} and resultMsg error bodies', async () => {
-    const wrapped = await startEmulator({ options: { helloid: { wrapLists: true, errorField: 'resultMsg', maxTake: 10 } } });
+    const wrapped = await startEmulator({ options: { helloid: { listWrapper: 'pageData', errorField: 'resultMsg', maxTake: 10 } } });
     try {
       const c = configFor(wrapped);
       const { client } = helloIdClient(wrapped, c);
       expect(await client.listUsers()).toEqual(users);
       expect(await client.listGroups()).toEqual(groups);
-      await expect(client.removeMember('00000000-0000-4000-8000-00000000dead', userNamed('anna.jansen@contoso.com').userGuid)).rejects.toThrow(/404 Not Found — response: \{"resultMsg":"Group not found"\}/);
+      await expect(client.removeMember('00000000-0000-4000-8000-00000000dead', userNamed('anna.jansen@contoso.com').userGuid)).rejects.toThrow(/404 Not Found — Group not found$/);
     } finally {
       await wrapped.stop();
     }
@@ -97,7 +97,7 @@ describe('members', () => {
     expect(out.get(finance.groupGuid)).toEqual([userNamed('anna.jansen@contoso.com').userGuid]);
     const err = out.get(hr.groupGuid);
     expect(err).toBeInstanceOf(Error);
-    expect((err as Error).message).toBe(`GET ${emu.url}/api/v1/groups/${hr.groupGuid} (group members) failed: 500 Internal Server Error after 2 attempts — response: {"message":"An error has occurred (injected fault)."}`);
+    expect((err as Error).message).toBe(`GET ${emu.url}/api/v1/groups/${hr.groupGuid} (group members) failed: 500 Internal Server Error after 2 attempts — An error has occurred (injected fault).`);
     expect(progress).toEqual([1, 2]);
   });
 });
@@ -145,7 +145,7 @@ describe('writes', () => {
     const { client } = helloIdClient(emu, cfg);
     const u = userNamed('sofie.aerts@contoso.com');
     const ghost = '00000000-0000-4000-8000-00000000dead';
-    await expect(client.removeMember(ghost, u.userGuid)).rejects.toThrow(`DELETE ${emu.url}/api/v1/groups/${ghost}/users/${u.userGuid} (remove member) failed: 404 Not Found — response: {"message":"Group not found"}`);
+    await expect(client.removeMember(ghost, u.userGuid)).rejects.toThrow(`DELETE ${emu.url}/api/v1/groups/${ghost}/users/${u.userGuid} (remove member) failed: 404 Not Found — Group not found`);
     await expect(client.addMember(ghost, u.userGuid)).rejects.toThrow(`POST ${emu.url}/api/v1/groups/${ghost}/users (add member) failed: 404 Not Found`);
   });
 

@@ -19,7 +19,7 @@ beforeAll(async () => {
   const bigFixture = generateTenant({ mailboxes: 10, users: 2600, holdersPerMailbox: 1, groups: 0, helloidGroups: 20, seed: 2 });
   [emu, alt, big] = await Promise.all([
     start({ fixture: DEMO_FIXTURE }),
-    start({ fixture: DEMO_FIXTURE, options: { helloid: { errorField: 'resultMsg', wrapLists: true, nonMemberDeleteStatus: 200, writeResponse: 'json', maxTake: 10 } } }),
+    start({ fixture: DEMO_FIXTURE, options: { helloid: { errorField: 'resultMsg', listWrapper: 'pageData', nonMemberDeleteStatus: 200, writeResponse: 'json', maxTake: 10 } } }),
     start({ fixture: bigFixture }),
   ]);
   c = new Client(emu);
@@ -151,5 +151,80 @@ describe('HelloID writes', () => {
     // Property names bind case-insensitively.
     expect((await c.hid('POST', `/api/v1/groups/${group}/users`, { userGuid: outsider })).status).toBe(200);
     await c.hid('DELETE', `/api/v1/groups/${group}/users/${outsider}`);
+  });
+});
+
+describe('HelloID deleted users, case-variant names, list wrappers and the paging fault', () => {
+  const KEY = { key: 'k', secret: 's-not-real' };
+  const AUTH = `Basic ${Buffer.from('k:s-not-real').toString('base64')}`;
+  const A = '11111111-1111-4111-8111-111111111111';
+  const B = '22222222-2222-4222-8222-222222222222';
+  const C = '33333333-3333-4333-8333-333333333333';
+  const D = '44444444-4444-4444-8444-444444444444';
+  const G = 'aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa';
+  const fixture = {
+    tenant: { id: '00000000-0000-4000-8000-000000000001', organization: 'x.onmicrosoft.com' },
+    apps: [{ clientId: '00000000-0000-4000-8000-000000000002', secret: 'x-not-real' }],
+    helloid: {
+      apiKeys: [KEY],
+      users: [
+        { userName: 'Pat@contoso.com', userGUID: A },
+        { userName: 'pat@contoso.com', userGUID: B },
+        { userName: 'old@contoso.com', userGUID: C, isDeleted: true },
+        { userName: 'zed@contoso.com', userGUID: D },
+      ],
+      groups: [{ name: 'G', groupGuid: G, members: ['pat@contoso.com', 'old@contoso.com'] }],
+    },
+  };
+  let e: Emulator;
+  let ce: Client;
+  beforeAll(async () => {
+    e = await start({ fixture: structuredClone(fixture), options: { helloid: { listWrapper: 'data', errorField: 'textResult' } } });
+    ce = new Client(e);
+  });
+  afterAll(async () => {
+    await ce?.close();
+    await e?.stop();
+  });
+  const names = async (q = '') => ((await ce.hid('GET', `/api/v1/users${q}`, undefined, AUTH)).json.data as { userName: string }[]).map((u) => u.userName);
+
+  it('a deleted user is not listed (but is with ?isDeleted=true), 404s on its URL, and stays a group member', async () => {
+    expect(await names()).toEqual(['Pat@contoso.com', 'pat@contoso.com', 'zed@contoso.com']);
+    expect(await names('?isDeleted=true')).toEqual(['old@contoso.com']);
+    const one = await ce.hid('GET', `/api/v1/users/${C}`, undefined, AUTH);
+    expect([one.status, one.json]).toEqual([404, { textResult: 'User not found' }]);
+    expect((await ce.hid('GET', `/api/v1/groups/${G}`, undefined, AUTH)).json.users).toEqual([B, C]);
+    const add = await ce.hid('POST', `/api/v1/groups/${G}/users`, { userGUID: C }, AUTH);
+    expect(add.status).toBe(404);
+  });
+
+  it('userNames differing only in case are two users; a name reference matches the exact spelling first', async () => {
+    expect(e.state.helloid.findUser('pat@contoso.com')!.userGUID).toBe(B);
+    expect(e.state.helloid.findUser('Pat@contoso.com')!.userGUID).toBe(A);
+    expect(e.state.helloid.findUser('PAT@contoso.com')!.userGUID).toBe(A);
+    await expect(start({ fixture: { ...structuredClone(fixture), helloid: { apiKeys: [KEY], users: [{ userName: 'a@x' }, { userName: 'a@x' }] } } })).rejects.toThrow(/duplicate userName 'a@x'/);
+    await expect(start({ fixture: { ...structuredClone(fixture), helloid: { apiKeys: [KEY], users: [{ userName: 'a@x' }, { userName: 'A@x' }] } } })).rejects.toThrow(
+      /need explicit userGUIDs/,
+    );
+  });
+
+  it('helloidDeleteUserWhilePaging deletes the user after N pages, once; bad values are refused', async () => {
+    expect(() => e.setFaults({ helloidDeleteUserWhilePaging: { user: 'zed@contoso.com', afterPages: 0 } })).toThrow(/afterPages/);
+    e.setFaults({ helloidDeleteUserWhilePaging: { user: 'Pat@contoso.com', afterPages: 1 } });
+    const first = await ce.hid('GET', '/api/v1/users?skip=0&take=2', undefined, AUTH);
+    expect(first.json.data.map((u: { userGUID: string }) => u.userGUID)).toEqual([A, B]);
+    // Pat (A) is gone now: skip=2 lands past zed, who is never listed.
+    const second = await ce.hid('GET', '/api/v1/users?skip=2&take=2', undefined, AUTH);
+    expect(second.json.data).toEqual([]);
+    expect(e.faults().helloidDeleteUserWhilePaging).toBeNull();
+    expect(await names()).toEqual(['pat@contoso.com', 'zed@contoso.com']);
+  });
+
+  it('DELETE /_emulator/helloid/users/{ref} deletes a user out of band', async () => {
+    const r = await ce.call('DELETE', '/_emulator/helloid/users/zed@contoso.com', { headers: { authorization: `Bearer ${e.controlToken}` } });
+    expect([r.status, r.json]).toEqual([200, { userGUID: D, userName: 'zed@contoso.com', isDeleted: true }]);
+    expect((await ce.hid('GET', `/api/v1/users/${D}`, undefined, AUTH)).status).toBe(404);
+    const nf = await ce.call('DELETE', '/_emulator/helloid/users/nobody', { headers: { authorization: `Bearer ${e.controlToken}` } });
+    expect(nf.status).toBe(404);
   });
 });
