@@ -37,7 +37,6 @@ import type {
   SyncOptions,
 } from '../core/types.js';
 import { OwnersyncError } from '../errors.js';
-import { runPool } from '../pool.js';
 import type { ExchangeSource, HelloIdSource } from './sources.js';
 
 export interface ReadProgress {
@@ -228,9 +227,6 @@ function outsideFilter(every: readonly Mailbox[], inScope: readonly Mailbox[]): 
   return every.filter((m) => !scoped.has(m.guid.toLowerCase())).map((m) => ({ displayName: m.displayName, primarySmtpAddress: m.primarySmtpAddress }));
 }
 
-/** Lookups of missing members run this many at a time (they are rare: deleted users, shifted pages). */
-const USER_LOOKUPS = 8;
-
 /**
  * Offset paging is no snapshot (wire-formats.md): a user deleted while the list was read
  * shifts later pages and hides another user. So every member GUID the list lacks is
@@ -246,14 +242,11 @@ async function lookUpMissingMembers(helloid: HelloIdSource, users: readonly Hell
   }
   const found: HelloIdUser[] = [];
   const failed: FailedUserLookup[] = [];
-  await runPool([...missing].sort(), USER_LOOKUPS, async (guid) => {
-    try {
-      const user = await helloid.getUser(guid);
-      if (user) found.push(user);
-    } catch (err) {
-      failed.push({ userGuid: guid, error: err instanceof Error ? err.message : String(err) });
-    }
-  });
+  if (missing.size === 0) return { found, failed };
+  for (const [userGuid, result] of await helloid.lookupUsers([...missing].sort())) {
+    if (result instanceof Error) failed.push({ userGuid, error: result.message });
+    else if (result !== null) found.push(result);
+  }
   return { found, failed };
 }
 

@@ -27,6 +27,6 @@ export interface HelloIdSource {
   listGroups(): Promise<HelloIdGroup[]>;
   /** Members of just these groups; an Error per group whose read failed for good. */
   readMembers(groupGuids: string[], onProgress?: (done: number, total: number) => void): Promise<Map<string, string[] | Error>>;
-  /** One user by GUID; undefined when HelloID does not know it (404). Throws on any other failure. */
-  getUser(userGuid: string): Promise<HelloIdUser | undefined>;
+  /** Users by GUID, each on its own: the user, null when HelloID does not know it (404), or the Error of a failed lookup. */
+  lookupUsers(userGuids: readonly string[]): Promise<Map<string, HelloIdUser | null | Error>>;
 }

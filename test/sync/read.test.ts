@@ -64,7 +64,7 @@ function pagedHelloId(pages: HelloIdGroup[][], gates: Array<Promise<void>>, memb
       reads.push([...guids]);
       return new Map(guids.map((g) => [g, members[g] ?? []] as const));
     },
-    getUser: async () => undefined,
+    lookupUsers: async (guids) => new Map(guids.map((g) => [g, null] as const)),
   };
   return { source, reads };
 }
@@ -127,7 +127,7 @@ describe('readAndDiff: owner-group member reads', () => {
         reads.push([...guids]);
         return new Map(guids.map((g) => [g, ['u-anna']] as const));
       },
-      getUser: async () => undefined,
+      lookupUsers: async (guids) => new Map(guids.map((g) => [g, null] as const)),
     };
     const result = await readAndDiff(exchangeSource(Promise.resolve([mailbox('Sales', 'anna@contoso.com')])), source, OPTS);
     expect(reads).toEqual([['g1']]);
