@@ -70,9 +70,9 @@ export interface TranscriptEntry {
 export interface TranscriptOutcome {
   outcome: {
     summary: { add: number; remove: number; kept: number };
-    changes: unknown[];
-    kept: unknown[];
-    groups: unknown[];
+    changes: Array<Record<string, unknown>>;
+    kept: Array<Record<string, unknown>>;
+    groups: Array<Record<string, unknown>>;
     warnings: Array<{ code: string; mailbox?: string; subject?: string; message: string }>;
   };
 }
