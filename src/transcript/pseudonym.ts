@@ -64,6 +64,8 @@ export interface PseudonymOptions {
   /** groupPrefix / groupSuffix: set aside in names so owner-group names compose. */
   groupPrefix?: string;
   groupSuffix?: string;
+  /** Quoted words in free text kept as they are (case-insensitively): config words such as the groupSource. */
+  keep?: string[];
   /** The configured endpoints (any URL; only the origin counts). */
   origins?: { exchange?: string; helloid?: string; entra?: string };
   /** Test hook: a fixed key. Recordings always use a random one. */
@@ -78,6 +80,7 @@ export class Pseudonymiser {
   private readonly prefix: string;
   private readonly suffix: string;
   private readonly origins: Array<[string, string]> = [];
+  private readonly keep: Set<string>;
   /** folded word → pseudonym letters, and back (for collision checks). */
   private readonly words = new Map<string, string>();
   private readonly usedWords = new Map<string, string>();
@@ -87,6 +90,7 @@ export class Pseudonymiser {
     this.key = options.key ?? randomBytes(32);
     this.prefix = options.groupPrefix ?? '';
     this.suffix = options.groupSuffix ?? '';
+    this.keep = new Set((options.keep ?? []).map((k) => k.toLowerCase()));
     for (const [service, url] of Object.entries(options.origins ?? {})) {
       if (!url) continue;
       try {
@@ -311,7 +315,7 @@ export class Pseudonymiser {
   /** Free text (messages, filters, warnings): shapes, plus names in single quotes ("object 'x' couldn't be found"). */
   text(s: string): string {
     return s.replace(TEXT, (m, lead?: string, inner?: string, url?: string, addr?: string, sid?: string, guid?: string) => {
-      if (inner !== undefined) return `${lead ?? ''}'${this.value(inner)}'`;
+      if (inner !== undefined) return `${lead ?? ''}'${this.keep.has(inner.toLowerCase()) ? inner : this.value(inner)}'`;
       if (url) return this.url(url);
       if (addr) return this.address(addr);
       if (sid) return this.sid(sid);

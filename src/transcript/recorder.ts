@@ -69,6 +69,8 @@ export class TranscriptRecorder {
       : new Pseudonymiser({
           groupPrefix: cfg.sync.groupPrefix,
           groupSuffix: cfg.sync.groupSuffix,
+          // The engine's words about the config ("with source 'Local'") stay readable.
+          keep: [cfg.sync.groupSource, 'Local'],
           origins: { exchange: cfg.exchange.adminApiUrl, helloid: cfg.helloid.baseUrl, entra: cfg.exchange.authorityHost },
           ...(options.key ? { key: options.key } : {}),
         });

@@ -12,7 +12,9 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { DEMO_FIXTURE_URL } from '../../src/emulator/index.js';
+import { generateTenant } from '../../bench/generate-tenant.js';
+import { DEMO_FIXTURE_URL, type TenantFixture } from '../../src/emulator/index.js';
+import { checkTranscript } from '../../src/transcript/check.js';
 import { readTranscript } from '../../src/transcript/format.js';
 import { planShape, recordRun, replayPlan } from './helpers.js';
 import { fileURLToPath } from 'node:url';
@@ -37,4 +39,33 @@ describe('record → replay → plan (demo tenant)', () => {
     const text = readFileSync(file, 'utf8');
     for (const real of ['anna.jansen', 'Jansen', 'contoso', 'Café', 'Cafe Bestellingen', '00000000-0000-4000-8000-000000000001']) expect(text).not.toContain(real);
   }, 60_000);
+});
+
+describe('record → replay → plan (generated 1,000-mailbox tenant with faults)', () => {
+  it('replays throttling, server errors, resets and a failing mailbox to the same plan', async () => {
+    const fixture = generateTenant({ mailboxes: 1000, users: 3000, groups: 20, seed: 11 }) as TenantFixture;
+    const failing = (fixture.exchange as unknown as { mailboxes: Array<{ primarySmtpAddress: string }> }).mailboxes[7]!.primarySmtpAddress;
+    const file = path.join(dir, 'scale.jsonl');
+    const rec = await recordRun(fixture, file, { removeMembers: true }, {
+      concurrency: { exchange: 6, helloid: 6 },
+      retryAfterSeconds: 0.01,
+      randomFailRate: 0.03,
+      resetRate: 0.01,
+      seed: 5,
+      // A mailbox whose permission read always fails: its group's removals must be held (spec §3.6).
+      rules: [{ cmdlet: 'Get-MailboxPermission', identity: failing, action: 'error', status: 400 }],
+    });
+    const t = readTranscript(file);
+    const statuses = new Set(t.entries.map((e) => e.status ?? 0));
+    // The faults really happened in the recording: 429 (concurrency), random 429/503, resets (no status).
+    expect(statuses.has(429)).toBe(true);
+    expect(statuses.has(0)).toBe(true);
+    // The failing mailbox's read is reported and its group's removals held (kept), not planned.
+    expect(rec.plan.warnings.map((w) => w.code)).toContain('incomplete-read');
+    expect(rec.plan.kept.length).toBeGreaterThan(0);
+
+    const { plan } = await replayPlan(file);
+    expect(planShape(plan)).toEqual(planShape(t.outcome!));
+    expect(checkTranscript(readFileSync(file, 'utf8')).findings).toEqual([]);
+  }, 180_000);
 });
