@@ -91,6 +91,10 @@ describe('transcripts leak nothing', () => {
     const t = parseTranscript(text);
     expect(t.entries.map((x) => x.service).sort()).toEqual(expect.arrayContaining(['entra', 'exchange', 'helloid']));
     expect(checkTranscript(text).safe).toBe(true);
+    // Without --online nothing talks to the services: a usage error, no file.
+    const usage = await e.run(['validate', '--record', 'offline.jsonl']);
+    expect(usage.code).toBe(64);
+    expect(usage.stderr).toContain('--record needs --online');
   }, 60_000);
 
   it('--record-raw warns on stderr, says NOT SAFE in the file, still holds no credential, and fails the check', async () => {
