@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { BaseCommand } from '../cli/base-command.js';
 import { UsageError } from '../errors.js';
 import { start, type Emulator, type Faults } from '../emulator/index.js';
+import { startReplay, type Replay } from '../emulator/replay.js';
 
 /** examples/demo-tenant.yaml: the compiled file is dist/commands/emulator.js, the package root two levels up. */
 export const DEFAULT_FIXTURE = fileURLToPath(new URL('../../examples/demo-tenant.yaml', import.meta.url));
@@ -60,6 +61,7 @@ export class EmulatorCommand extends BaseCommand {
     seed: Flags.integer({ description: 'Seed for the random faults.' }),
     'control-token': Flags.string({ description: 'Token for /_emulator/* (default: random, printed).', env: 'OWNERSYNC_EMULATOR_CONTROL_TOKEN' }),
     'ca-out': Flags.string({ description: 'Also keep the CA certificate at this path (default: a temp file removed at exit).' }),
+    replay: Flags.string({ description: 'Serve a transcript recorded with `plan --record` instead of a fixture: each request gets the recorded answer.', exclusive: ['fixture', 'latency', 'concurrency', 'retry-after', 'fail-rate', 'seed'] }),
   };
 
   /** Resolves when the process is asked to stop; replaceable in tests. */
@@ -78,6 +80,7 @@ export class EmulatorCommand extends BaseCommand {
 
   async run(): Promise<void> {
     const { flags } = await this.parse(EmulatorCommand);
+    if (flags.replay) return this.replay(flags.replay, flags.port, flags['ca-out']);
     const faults: Partial<Faults> = {};
     if (flags.latency !== undefined) faults.latencyMs = flags.latency;
     if (flags.concurrency !== undefined) faults.concurrency = { entra: flags.concurrency, exchange: flags.concurrency, helloid: flags.concurrency };
@@ -101,6 +104,34 @@ export class EmulatorCommand extends BaseCommand {
       await emu.stop();
     }
   }
+
+  private async replay(file: string, port: number, caOut: string | undefined): Promise<void> {
+    const r = await startReplay({ transcript: file, port, ...(caOut ? { caPath: caOut } : {}) });
+    try {
+      this.log(replayBanner(r, file));
+      const sig = await EmulatorCommand.waitForStop();
+      const misses = r.misses();
+      this.logToStderr(`\n${sig}: stopping after ${r.served()} replayed answers${misses.length > 0 ? `; ${misses.length} requests had no recorded answer, e.g. ${misses[0]}` : ''}.`);
+    } finally {
+      await r.stop();
+    }
+  }
+}
+
+function replayBanner(r: Replay, file: string): string {
+  return [
+    'ownersync emulator: replay of a recorded transcript',
+    `  transcript ${file} (${r.transcript.header.command}, recorded ${r.transcript.header.createdAt}, ${r.transcript.entries.length} exchanges${r.transcript.header.pseudonymised ? ', pseudonymised' : ', RAW'})`,
+    `  base URL   ${r.url}`,
+    `  CA         ${r.caPath}`,
+    '',
+    '# In the shell that runs ownersync (any credentials are accepted):',
+    ...Object.entries(r.env()).map(([k, v]) => `export ${k}=${shellQuote(v)}`),
+    '',
+    r.configSnippet().trimEnd(),
+    '',
+    'Press Ctrl+C to stop.',
+  ].join('\n');
 }
 
 function fraction(text: string, flag: string, max: number): number {

@@ -22,6 +22,8 @@ import { exchangeChangesSince, readPreviousDesiredState, renderDesiredState, wri
 import { startDemo } from '../sync/demo.js';
 import { createSources } from '../sync/clients.js';
 import { readAndDiff, syncOptionsFrom } from '../sync/read.js';
+import { RECORD_FLAGS } from '../cli/record-flags.js';
+import { openRecorder } from '../transcript/recorder.js';
 
 export class Plan extends BaseCommand {
   static override summary = 'Compute the changes HelloID needs: write desired-state.yaml and plan.yaml.';
@@ -42,6 +44,7 @@ export class Plan extends BaseCommand {
     'override-limits': Flags.boolean({ description: 'Let a plan that breaks sync.limits through; the override is recorded in the plan.' }),
     demo: Flags.boolean({ description: 'Run against the bundled demo tenant in an in-process emulator (no credentials needed).' }),
     quiet: Flags.boolean({ char: 'q', description: 'No progress on stderr.' }),
+    ...RECORD_FLAGS,
   };
 
   async run(): Promise<PlanJsonOutput> {
@@ -51,13 +54,15 @@ export class Plan extends BaseCommand {
     const demo = flags.demo ? await startDemo() : undefined;
     try {
       const cfg: EffectiveConfig = demo ? demo.config : await loadConfig(flags.config);
-      const sources = createSources(cfg, { extraCaPem: demo?.caPem });
+      const recorder = flags.record ? openRecorder(flags.record, cfg, { command: 'plan', toolVersion: this.config.version, raw: flags['record-raw'] }, (l) => this.logToStderr(l)) : undefined;
+      const sources = createSources(cfg, { extraCaPem: demo?.caPem, ...(recorder ? { httpOptions: { onExchange: recorder.hook } } : {}) });
       let result;
       try {
         result = await readAndDiff(sources.exchange, sources.helloid, syncOptionsFrom(cfg), (phase, detail) => progress.update(phase, detail));
       } finally {
         progress.done();
         await sources.close();
+        if (!result) recorder?.close();
       }
 
       const stateText = renderDesiredState(result.desired, {
@@ -79,6 +84,7 @@ export class Plan extends BaseCommand {
         overrideLimits: true,
         exchangeChanges,
       });
+      recorder?.finish(plan);
       if (limitsExceeded && !flags['override-limits']) {
         if (!json) process.stdout.write(renderPlanText({ ...plan, overrides: [] }, { chalk: makeChalk({ noColor: flags['no-color'] }) }));
         const message = `${limitsRefusalMessage(result.diff.limitViolations)}\nNothing was written.`;

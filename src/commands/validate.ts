@@ -9,9 +9,11 @@ import { BaseCommand } from '../cli/base-command.js';
 import { redactedConfig, type RedactedConfig } from '../config/digest.js';
 import { DEFAULT_CONFIG_FILE, loadConfig } from '../config/load.js';
 import { getOnlineCheck, runOnlineCheck, setOnlineCheck, type OnlineCheckResult } from '../config/online.js';
-import { onlineCheck } from '../sync/online.js';
+import { onlineCheck, onlineCheckWith } from '../sync/online.js';
+import { RECORD_FLAGS } from '../cli/record-flags.js';
+import { openRecorder } from '../transcript/recorder.js';
 import type { EffectiveConfig } from '../config/types.js';
-import { OwnersyncError } from '../errors.js';
+import { OwnersyncError, UsageError } from '../errors.js';
 import { redact } from '../redact.js';
 
 /** The lines printed after "OK: <file> is valid". */
@@ -43,6 +45,7 @@ export class Validate extends BaseCommand {
   static override flags = {
     config: Flags.string({ char: 'c', description: 'Configuration file.', default: DEFAULT_CONFIG_FILE }),
     online: Flags.boolean({ description: 'Also check credentials and reachability of Entra ID, Exchange Online and HelloID.' }),
+    ...RECORD_FLAGS,
   };
 
   /** Returns the config without secrets, so a future --json cannot print one. */
@@ -51,9 +54,12 @@ export class Validate extends BaseCommand {
     const cfg = await loadConfig(flags.config);
     this.log(`OK: ${flags.config} is valid`);
     for (const line of summaryLines(cfg)) this.log(line);
+    if (flags.record && !flags.online) throw new UsageError('--record needs --online (only the online checks talk to the services)');
     if (flags.online) {
-      if (!getOnlineCheck()) setOnlineCheck(onlineCheck);
-      const results = await runOnlineCheck(cfg);
+      const recorder = flags.record ? openRecorder(flags.record, cfg, { command: 'validate --online', toolVersion: this.config.version, raw: flags['record-raw'] }, (l) => this.logToStderr(l)) : undefined;
+      if (recorder) setOnlineCheck(onlineCheckWith({ onExchange: recorder.hook }));
+      else if (!getOnlineCheck()) setOnlineCheck(onlineCheck);
+      const results = await runOnlineCheck(cfg).finally(() => recorder?.close());
       this.log('online checks:');
       for (const line of onlineLines(results)) this.log(line);
       const failed = results.filter((r) => !r.ok).map((r) => r.service);

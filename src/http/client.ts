@@ -21,7 +21,7 @@ import { HttpError } from './errors.js';
 import { AdaptiveLimiter, type Outcome } from './limiter.js';
 import { retryAfterMs } from './retry-after.js';
 import { safeUrl } from './safe-url.js';
-import type { HttpClientOptions, HttpEvent, HttpResponse, HttpStats, RequestOptions, ServiceName } from './options.js';
+import type { HttpClientOptions, HttpEvent, HttpExchange, HttpResponse, HttpStats, RequestOptions, ServiceName } from './options.js';
 
 export const DEFAULT_RETRY_STATUSES: readonly number[] = [408, 429, 500, 502, 503, 504];
 
@@ -52,6 +52,7 @@ export class HttpClient {
   private readonly random: () => number;
   private readonly now: () => number;
   private readonly onEvent: ((event: HttpEvent) => void) | undefined;
+  private readonly onExchange: ((exchange: HttpExchange) => void) | undefined;
   private readonly limiter: AdaptiveLimiter;
   private readonly counters = { requests: 0, retries: 0, throttled: 0, serverErrors: 0, networkErrors: 0, failures: 0 };
 
@@ -73,6 +74,7 @@ export class HttpClient {
     this.random = options.random ?? Math.random;
     this.now = options.now ?? Date.now;
     this.onEvent = options.onEvent;
+    this.onExchange = options.onExchange;
     this.limiter = new AdaptiveLimiter({
       max: options.maxConcurrency ?? 8,
       ...(options.initialConcurrency !== undefined ? { initial: options.initialConcurrency } : {}),
@@ -142,12 +144,14 @@ export class HttpClient {
         // 5xx says nothing about our pace, so it neither grows nor shrinks the limit.
         outcome = status === 429 ? 'throttled' : status < 500 ? 'success' : 'neutral';
         this.emit({ type: 'response', ...base, attempt, status, durationMs: this.now() - started });
+        this.tell({ service: this.service, method, url: href, requestHeaders: headers, ...(body !== undefined ? { requestBody: body } : {}), status, responseHeaders: resHeaders, responseBody: text, attempt, durationMs: this.now() - started });
       } catch (err) {
         failure = err;
         status = undefined;
         this.counters.networkErrors++;
         const code = errorCode(err);
         this.emit({ type: 'network-error', ...base, attempt, ...(code ? { code } : {}), durationMs: this.now() - started });
+        this.tell({ service: this.service, method, url: href, requestHeaders: headers, ...(body !== undefined ? { requestBody: body } : {}), responseHeaders: {}, responseBody: '', error: code ?? 'network error', attempt, durationMs: this.now() - started });
       } finally {
         this.limiter.release(permit, outcome);
       }
@@ -256,6 +260,15 @@ export class HttpClient {
         }
       },
     };
+  }
+
+  private tell(exchange: HttpExchange): void {
+    if (!this.onExchange) return;
+    try {
+      this.onExchange(exchange);
+    } catch {
+      // A faulty recorder must not break a sync.
+    }
   }
 
   private emit(event: HttpEvent): void {

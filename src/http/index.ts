@@ -6,4 +6,4 @@ export { sharedDispatcher, closeSharedDispatchers, trustedCas, type DispatcherOp
 export { parseRetryAfter, retryAfterMs } from './retry-after.js';
 export { backoffDelay, isTransientNetworkError, errorCode } from './backoff.js';
 export { safeUrl } from './safe-url.js';
-export type { HttpClientOptions, RequestOptions, HttpResponse, HttpEvent, HttpStats, ServiceName } from './options.js';
+export type { HttpClientOptions, RequestOptions, HttpResponse, HttpEvent, HttpExchange, HttpStats, ServiceName } from './options.js';

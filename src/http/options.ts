@@ -53,6 +53,31 @@ export interface HttpClientOptions {
   now?: () => number;
   /** Told about requests, responses, retries and limit changes. Must not throw. */
   onEvent?: (event: HttpEvent) => void;
+  /**
+   * Told about every attempt's full exchange (for `--record`). It gets the raw request
+   * headers and bodies: the receiver decides what may be kept. Must not throw.
+   */
+  onExchange?: (exchange: HttpExchange) => void;
+}
+
+/** One attempt, as `onExchange` sees it: raw, credentials included, never printed by src/http. */
+export interface HttpExchange {
+  service: ServiceName;
+  method: string;
+  /** The requested URL, unsanitised. */
+  url: string;
+  /** Lower-case names. */
+  requestHeaders: Record<string, string>;
+  requestBody?: string;
+  /** Absent when the attempt ended in a network error (then `error` is set). */
+  status?: number;
+  /** Lower-case names. */
+  responseHeaders: Record<string, string>;
+  responseBody: string;
+  /** e.g. ECONNRESET, when no response came. */
+  error?: string;
+  attempt: number;
+  durationMs: number;
 }
 
 export interface RequestOptions {

@@ -6,13 +6,18 @@
 import type { OnlineCheck } from '../config/online.js';
 import { checkExchangeOnline } from '../exchange/index.js';
 import { checkHelloIdOnline } from '../helloid/index.js';
-import { closeSharedDispatchers } from '../http/index.js';
+import { closeSharedDispatchers, type HttpClientOptions } from '../http/index.js';
 
-export const onlineCheck: OnlineCheck = async (cfg) => {
-  try {
-    const [ex, hid] = await Promise.all([checkExchangeOnline(cfg), checkHelloIdOnline(cfg)]);
-    return [...ex, ...hid];
-  } finally {
-    await closeSharedDispatchers();
-  }
-};
+/** The checks with extra HTTP options (`validate --online --record` passes its recorder's hook). */
+export function onlineCheckWith(httpOptions: Omit<HttpClientOptions, 'service'> = {}): OnlineCheck {
+  return async (cfg) => {
+    try {
+      const [ex, hid] = await Promise.all([checkExchangeOnline(cfg, { httpOptions }), checkHelloIdOnline(cfg, { httpOptions })]);
+      return [...ex, ...hid];
+    } finally {
+      await closeSharedDispatchers();
+    }
+  };
+}
+
+export const onlineCheck: OnlineCheck = onlineCheckWith();
