@@ -50,6 +50,7 @@ export class EmulatorCommand extends BaseCommand {
     '<%= config.bin %> emulator',
     '<%= config.bin %> emulator --port 8443 --latency 50 --concurrency 4',
     '<%= config.bin %> emulator --fixture /tmp/tenant.json --fail-rate 0.05 --seed 7',
+    '<%= config.bin %> emulator --transient-rate 0.1',
   ];
   static override flags = {
     fixture: Flags.string({ char: 'f', description: 'Tenant fixture (.yaml or .json). Default: the bundled demo tenant.' }),
@@ -58,6 +59,7 @@ export class EmulatorCommand extends BaseCommand {
     concurrency: Flags.integer({ description: 'In-flight limit per service; above it requests get 429 with Retry-After.', min: 1 }),
     'retry-after': Flags.string({ description: 'Retry-After on 429/503, in seconds (may be fractional).' }),
     'fail-rate': Flags.string({ description: 'Fraction (0..1) of requests failing with a random 429 or 503.' }),
+    'transient-rate': Flags.string({ description: 'Fraction (0..1) of Exchange requests answered with a transient HTTP 400 (ServerBusyException and the like), as the live admin API reports "busy".' }),
     seed: Flags.integer({ description: 'Seed for the random faults.' }),
     'control-token': Flags.string({ description: 'Token for /_emulator/* (default: random, printed).', env: 'OWNERSYNC_EMULATOR_CONTROL_TOKEN' }),
     'ca-out': Flags.string({ description: 'Also keep the CA certificate at this path (default: a temp file removed at exit).' }),
@@ -87,6 +89,7 @@ export class EmulatorCommand extends BaseCommand {
     if (flags.seed !== undefined) faults.seed = flags.seed;
     if (flags['retry-after'] !== undefined) faults.retryAfterSeconds = fraction(flags['retry-after'], '--retry-after', Number.POSITIVE_INFINITY);
     if (flags['fail-rate'] !== undefined) faults.randomFailRate = fraction(flags['fail-rate'], '--fail-rate', 1);
+    if (flags['transient-rate'] !== undefined) faults.transientRate = fraction(flags['transient-rate'], '--transient-rate', 1);
 
     const fixturePath = flags.fixture ?? DEFAULT_FIXTURE;
     const emu = await start({

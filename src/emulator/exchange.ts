@@ -4,6 +4,12 @@
  * ownersync needs, @odata.nextLink paging that honours `Prefer: odata.maxpagesize`
  * under a server cap, ResultSize (default 1000), $batch of up to 10 sub-requests,
  * bearer checks and the error bodies of docs/wire-formats.md.
+ *
+ * By default it answers the way the live service does, awkward parts included: an empty
+ * result has no `value`; every cmdlet error, "not found" too, is a 400 with the
+ * "Invalid Operation" envelope; a reply cut by ResultSize carries a warning and a page
+ * link that cannot be followed; a 403 body is a run of NUL bytes; a $batch without
+ * `Prefer: odata.continue-on-error` stops at the first failed sub-request (424 for the rest).
  */
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { compileOpath, OpathError, type RecipientPredicate } from './opath.js';
@@ -21,27 +27,60 @@ const MAX_BATCH = 10;
 
 // ---------------------------------------------------------------- errors
 
-/** The documented cmdlet error envelope. */
-export function cmdletError(status: number, code: string, exId: string, type: string, message: string): Reply {
+/**
+ * The documented cmdlet error envelope (live captures in graph2otel
+ * internal/exoclient/errors.go): whatever went wrong, `error.message` is "Invalid
+ * Operation" and the exception is in `details[0].message` ("|Type|text") and
+ * `innererror.internalexception`.
+ */
+export function cmdletError(type: string, message: string, status = 400): Reply {
   return {
     status,
     headers: { 'Content-Type': JSON_CT },
-    json: { error: { code, message: 'Error executing cmdlet', details: [{ code: 'Client', message: `${exId}|${type}|${message}` }] } },
+    json: {
+      error: {
+        code: 'BadRequest',
+        message: 'Invalid Operation',
+        details: [{ code: 'Client', message: `|${type}|${message}` }],
+        innererror: { internalexception: { message, type } },
+      },
+    },
   };
 }
 
+export const NOT_FOUND_TYPE = 'Microsoft.Exchange.Configuration.Tasks.ManagementObjectNotFoundException';
+
 function notFound(identity: string): Reply {
-  return cmdletError(
-    404,
-    'NotFound',
-    'Ex6F9304',
-    'Microsoft.Exchange.Configuration.Tasks.ManagementObjectNotFoundException',
-    `The operation couldn't be performed because object '${identity}' couldn't be found on '${DC}'.`,
-  );
+  return cmdletError(NOT_FOUND_TYPE, `The operation couldn't be performed because object '${identity}' couldn't be found on '${DC}'.`);
 }
 
 function badParam(message: string): Reply {
-  return cmdletError(400, 'BadRequest', 'Ex8C5D4E', 'System.Management.Automation.ParameterBindingException', message);
+  return cmdletError('System.Management.Automation.ParameterBindingException', message);
+}
+
+/**
+ * 403 as the service sends it to an app with Exchange.ManageAsApp but no Entra directory
+ * role: the body is a run of NUL bytes, not JSON (docs/wire-formats.md, "Authorization").
+ */
+export function forbidden(): Reply {
+  return { status: 403, text: '\u0000'.repeat(64), headers: { 'Content-Type': 'application/json' } };
+}
+
+/**
+ * Exception types of the transient 400s live clients retry (jflieben/M365Permissions
+ * ExchangeRestClient.cs), with the service's wording [inferred].
+ */
+export const TRANSIENT_EXCEPTIONS: ReadonlyArray<readonly [type: string, message: string]> = [
+  ['Microsoft.Exchange.Data.Storage.ServerBusyException', 'The server is busy. Try again later.'],
+  ['Microsoft.Exchange.Data.Directory.TransientException', 'A transient error occurred. Please try again.'],
+  ['Microsoft.Exchange.Data.Storage.BackendCommunicationException', 'An error occurred while communicating with the backend server.'],
+  ['Microsoft.Exchange.Configuration.Tasks.CmdletProxyNotAvailableFailure', 'The cmdlet could not be proxied to the target server; it is not available.'],
+];
+
+/** A transient 400: the named exception type (full or short, e.g. "ServerBusyException"), or the first one. */
+export function transientError(type?: string): Reply {
+  const known = type ? TRANSIENT_EXCEPTIONS.find(([t]) => t === type || t.endsWith(`.${type}`)) : TRANSIENT_EXCEPTIONS[0];
+  return known ? cmdletError(known[0], known[1]) : cmdletError(type as string, 'The operation failed (injected fault).');
 }
 
 function paginationError(): Reply {
@@ -62,8 +101,17 @@ function requestError(message: string): Reply {
   return { status: 400, headers: { 'Content-Type': JSON_CT }, json: { error: { code: 'BadRequest', message, details: [] } } };
 }
 
-/** Injected throttling/server faults in the Exchange envelope. */
-export function exchangeFaultReply(status: number, faults: Faults): Reply {
+/**
+ * Injected faults in the Exchange envelope. `exception` (a rule's) makes it the cmdlet
+ * error of that exception type (a 400 unless the rule says otherwise); a 403 is the
+ * NUL-byte body of the missing directory role.
+ */
+export function exchangeFaultReply(status: number, faults: Faults, exception?: string): Reply {
+  if (exception !== undefined) {
+    const r = transientError(exception);
+    return { ...r, status };
+  }
+  if (status === 403) return forbidden();
   const headers: Record<string, string> = { 'Content-Type': JSON_CT };
   if (status === 429 || status === 503) headers['Retry-After'] = String(faults.retryAfterSeconds);
   const code = status === 429 ? 'TooManyRequests' : status === 503 ? 'ServiceUnavailable' : status === 504 ? 'GatewayTimeout' : status >= 500 ? 'InternalServerError' : 'BadRequest';
@@ -252,8 +300,8 @@ function checkClaims(ctx: Ctx, env: Env, tenantSeg: string, c: AccessClaims): Re
     return unauthorized(ctx, 'The token was issued for another tenant.');
   }
   if (!c.roles.includes('Exchange.ManageAsApp')) return unauthorized(ctx, 'The token has no Exchange.ManageAsApp role.');
-  // App role without a directory role: 403 with an empty body, as the service does.
-  if (c.wids.length === 0) return { status: 403 };
+  // App role without a directory role: 403 with a body of NUL bytes, as the service does.
+  if (c.wids.length === 0) return forbidden();
   return undefined;
 }
 
@@ -265,6 +313,7 @@ const RECIPIENT_TYPE_DETAILS = [
   'UserMailbox', 'SharedMailbox', 'RoomMailbox', 'EquipmentMailbox', 'LinkedMailbox', 'SchedulingMailbox', 'TeamMailbox',
   'GroupMailbox', 'DiscoveryMailbox', 'MailUser', 'GuestMailUser', 'MailContact', 'User', 'DisabledUser',
   'MailUniversalSecurityGroup', 'MailUniversalDistributionGroup', 'MailNonUniversalGroup', 'RoomList', 'DynamicDistributionGroup',
+  'UniversalSecurityGroup', 'NonUniversalGroup', 'UniversalDistributionGroup',
 ];
 const RTD_BY_LOWER = new Map(RECIPIENT_TYPE_DETAILS.map((r) => [r.toLowerCase(), r]));
 
@@ -337,9 +386,6 @@ function filterParam(p: Params): RecipientPredicate | Reply | undefined {
   } catch (e) {
     if (!(e instanceof OpathError)) throw e;
     return cmdletError(
-      400,
-      'BadRequest',
-      'Ex2F8A11',
       'Microsoft.Exchange.Management.Tasks.OPathFilterException',
       `Cannot bind parameter 'Filter' to the target. Exception setting "Filter": "Invalid filter syntax. For a description of the filter parameter syntax see the command help. "${v}": ${e.message}."`,
     );
@@ -404,7 +450,7 @@ function renderGroup(r: Recipient): Record<string, unknown> {
     DisplayName: r.displayName,
     Identity: r.name,
     RecipientTypeDetails: r.recipientTypeDetails,
-    GroupType: r.recipientTypeDetails === 'MailUniversalSecurityGroup' ? 'Universal, SecurityEnabled' : 'Universal',
+    GroupType: /SecurityGroup$/.test(r.recipientTypeDetails) ? 'Universal, SecurityEnabled' : 'Universal',
     WindowsEmailAddress: r.primarySmtpAddress,
     Members: r.members.map((m) => m.name),
     Guid: r.guid,
@@ -464,7 +510,9 @@ const CMDLETS: CmdletDef[] = [
   {
     name: 'Get-Recipient',
     params: ['identity', 'recipienttypedetails', 'resultsize', 'filter'],
-    run: (env, p) => listRecipients(env, p, () => env.model.exchange.recipients, (i) => env.model.exchange.recipientIndex.get(i), renderRecipient, 'Recipient'),
+    // Mail-enabled objects only (Microsoft Learn, Get-Recipient): a security group that is
+    // not mail-enabled is not found here, only by Get-Group.
+    run: (env, p) => listRecipients(env, p, () => env.model.exchange.mailRecipients, (i) => env.model.exchange.recipientIndex.get(i), renderRecipient, 'Recipient'),
   },
   {
     name: 'Get-Group',
@@ -496,7 +544,8 @@ const CMDLETS: CmdletDef[] = [
       const identity = identityParam(p, true);
       if (isReply(identity) || identity === undefined) return identity ?? badParam('Identity is required.');
       const g = env.model.exchange.groupIndex.get(identity);
-      if (!g) return notFound(identity);
+      // Only mail-enabled (distribution) groups have distribution group members.
+      if (!g || !g.mailEnabled) return notFound(identity);
       const withUpn = env.options.exchange.memberUpn;
       const render = (m: Recipient): Record<string, unknown> => {
         const o = renderRecipient(m);
@@ -536,8 +585,8 @@ export function invoke(env: Env, a: InvokeArgs): Reply {
   if (!parsed.ok) return requestError(parsed.message);
   const { input } = parsed;
   const def = CMDLET_BY_LOWER.get(input.name.toLowerCase());
-  // A cmdlet outside the app's role (here: any cmdlet the emulator does not know) is 403 with an empty body.
-  if (!def) return { status: 403 };
+  // A cmdlet outside the app's role (here: any cmdlet the emulator does not know) is a 403 [inferred: the same NUL body].
+  if (!def) return forbidden();
   const p = new Params(input.params);
   for (const k of p.keys()) {
     const lower = k.toLowerCase();
@@ -558,14 +607,19 @@ export function invoke(env: Env, a: InvokeArgs): Reply {
 
   const listing = def.run(env, p);
   if (isReply(listing)) return listing;
-  const total = Math.min(listing.items.length, resultSize);
   const cap = env.options.exchange.maxPageSize;
   const pageSize = Math.max(1, Math.min(preferredPageSize(a.prefer) ?? cap, cap));
-  const end = Math.min(offset + pageSize, total);
+  const unlimited = resultSize === Number.POSITIVE_INFINITY;
+  // Live-measured (graph2otel): only an Unlimited listing pages. A limited one is a single
+  // reply, cut at ResultSize (and the page size), with a warning and a page link that
+  // cannot be followed ("Expired or Invalid pagination request").
+  const total = unlimited ? listing.items.length : Math.min(listing.items.length, resultSize, pageSize);
+  const end = unlimited ? Math.min(offset + pageSize, total) : total;
   const value = listing.items.slice(offset, end).map((x) => listing.render(x));
 
   const warnings: string[] = [];
-  if (listing.items.length > resultSize) {
+  const cut = !unlimited && listing.items.length > total;
+  if (cut) {
     warnings.push(
       p.has('ResultSize')
         ? 'There are more results available than are currently displayed. To view them, increase the value for the ResultSize parameter.'
@@ -576,9 +630,15 @@ export function invoke(env: Env, a: InvokeArgs): Reply {
   const json: Record<string, unknown> = {
     '@odata.context': `${tenantPath}/$metadata#Collection(Microsoft.Exchange.Admin.OData.Schema.${listing.type})`,
     '@adminapi.warnings': warnings,
-    value,
   };
-  if (end < total) json['@odata.nextLink'] = `${tenantPath}/InvokeCommand?$skiptoken=${env.pages.create(end, fp)}`;
+  // An empty result: `value` absent by default; null and [] are also seen live (graph2otel
+  // internal/exoclient/exoclient.go, CIPP-API New-ExoRequest.ps1).
+  const empty = env.options.exchange.emptyValue;
+  if (value.length > 0 || empty === 'empty') json.value = value;
+  else if (empty === 'null') json.value = null;
+  if (unlimited && end < total) json['@odata.nextLink'] = `${tenantPath}/InvokeCommand?$skiptoken=${env.pages.create(end, fp)}`;
+  // A token that was never issued: following it gets the pagination error.
+  else if (cut) json['@odata.nextLink'] = `${tenantPath}/InvokeCommand?$skiptoken=${randomBytes(18).toString('base64url')}`;
   return { status: 200, headers: { 'Content-Type': JSON_CT, 'OData-Version': '4.0', 'request-id': randomUUID() }, json };
 }
 
@@ -592,10 +652,20 @@ export function runBatch(
 ): Reply {
   const responses: Record<string, unknown>[] = [];
   const batchUrl = `${ctx.baseUrl}${ctx.path}`;
+  // Without `Prefer: odata.continue-on-error` the service may stop at the first failed
+  // sub-request (docs/wire-formats.md, $batch); the rest then fail as dependencies.
+  const continueOnError = /odata\.continue-on-error/i.test(ctx.header('prefer') ?? '');
+  let stopped = false;
   for (const s of subs) {
     const t0 = Date.now();
     let reply: Reply;
-    if (s.method !== 'POST') {
+    if (stopped) {
+      reply = {
+        status: 424,
+        headers: { 'Content-Type': JSON_CT },
+        json: { error: { code: 'FailedDependency', message: 'The request was not run because an earlier request in the batch failed.', details: [] } },
+      };
+    } else if (s.method !== 'POST') {
       reply = { status: 405, headers: { 'Content-Type': JSON_CT }, json: { error: { code: 'MethodNotAllowed', message: `Sub-request '${s.id}': only POST is supported.`, details: [] } } };
     } else {
       let url: URL | undefined;
@@ -615,11 +685,13 @@ export function runBatch(
           invoke(env, { tenantSeg: route.tenant, baseUrl: ctx.baseUrl, prefer: s.headers.prefer, body: s.body, skiptoken: url.searchParams.get('$skiptoken') });
       }
     }
-    if (s.ref) env.stats.recordCmdlet(s.ref.cmdlet, reply.status, Date.now() - t0);
+    if (reply.status >= 400 && !continueOnError) stopped = true;
+    if (s.ref && reply.status !== 424) env.stats.recordCmdlet(s.ref.cmdlet, reply.status, Date.now() - t0);
     const headers: Record<string, string> = {};
     for (const [k, v] of Object.entries(reply.headers ?? {})) if (k === 'Content-Type' || k === 'Retry-After') headers[k] = v;
     const entry: Record<string, unknown> = { id: s.id, status: reply.status, headers };
     if (reply.json !== undefined) entry.body = reply.json;
+    else if (reply.text !== undefined) entry.body = reply.text;
     responses.push(entry);
   }
   return { status: 200, headers: { 'Content-Type': JSON_CT, 'OData-Version': '4.0' }, json: { responses } };

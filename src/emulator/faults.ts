@@ -15,6 +15,7 @@ export function defaultFaults(): Faults {
     randomFailRate: 0,
     randomFailStatuses: [429, 503],
     resetRate: 0,
+    transientRate: 0,
     randomServices: [...SERVICES],
     seed: 1,
     hangMs: 120_000,
@@ -24,7 +25,7 @@ export function defaultFaults(): Faults {
   };
 }
 
-const NUMBER_KEYS = ['latencyMs', 'retryAfterSeconds', 'randomFailRate', 'resetRate', 'seed', 'hangMs', 'tokenLifetimeSeconds', 'pageLinkTtlSeconds'] as const;
+const NUMBER_KEYS = ['latencyMs', 'retryAfterSeconds', 'randomFailRate', 'resetRate', 'transientRate', 'seed', 'hangMs', 'tokenLifetimeSeconds', 'pageLinkTtlSeconds'] as const;
 
 /** Merge a partial update; maps merge per service, arrays (rules, statuses) replace. Throws on nonsense. */
 export function mergeFaults(base: Faults, patch: Partial<Faults>): Faults {
@@ -35,7 +36,7 @@ export function mergeFaults(base: Faults, patch: Partial<Faults>): Faults {
     if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new Error(`faults.${k} must be a non-negative number`);
     out[k] = v;
   }
-  if (out.randomFailRate > 1 || out.resetRate > 1) throw new Error('faults.randomFailRate and faults.resetRate are fractions (0..1)');
+  if (out.randomFailRate > 1 || out.resetRate > 1 || out.transientRate > 1) throw new Error('faults.randomFailRate, faults.resetRate and faults.transientRate are fractions (0..1)');
   for (const k of ['serviceLatencyMs', 'concurrency'] as const) {
     const m = patch[k];
     if (m === undefined) continue;
@@ -71,6 +72,7 @@ export function mergeFaults(base: Faults, patch: Partial<Faults>): Faults {
     out.rules = patch.rules.map((r, i) => {
       if (!r || !['error', 'reset', 'hang'].includes(r.action)) throw new Error(`faults.rules[${i}].action must be error, reset or hang`);
       if (r.service !== undefined && !SERVICES.includes(r.service)) throw new Error(`faults.rules[${i}].service is unknown`);
+      if (r.exception !== undefined && (typeof r.exception !== 'string' || r.exception.trim() === '')) throw new Error(`faults.rules[${i}].exception must be an exception type name`);
       if (r.path?.startsWith('^')) {
         try {
           new RegExp(r.path);

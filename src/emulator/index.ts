@@ -38,6 +38,7 @@ export function defaultOptions(): EmulatorOptions {
       permissionRowStyle: 'flat',
       accessRightsStyle: 'array',
       memberUpn: false,
+      emptyValue: 'absent',
       rateLimitHeaders: true,
     },
     helloid: {

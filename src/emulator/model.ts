@@ -34,6 +34,8 @@ export interface Recipient {
   recipientType: string;
   recipientTypeDetails: string;
   hasMailbox: boolean;
+  /** False for a security group that is not mail-enabled: no recipient, found by Get-Group only. */
+  mailEnabled: boolean;
   /** Mailbox permission rows (mailboxes only; may be mutated in place). */
   permissions: PermissionRow[];
   /** Group members (groups only; may be mutated in place). */
@@ -61,8 +63,10 @@ export class IdentityIndex {
 }
 
 export class ExchangeModel {
-  /** Every recipient, fixture order: users, mailboxes, groups. */
+  /** Every directory object, fixture order: users, mailboxes, groups (mail-enabled or not). */
   readonly recipients: Recipient[] = [];
+  /** What Get-Recipient lists: the mail-enabled objects. */
+  mailRecipients: Recipient[] = [];
   mailboxes: Recipient[] = [];
   users: Recipient[] = [];
   groups: Recipient[] = [];
@@ -73,6 +77,7 @@ export class ExchangeModel {
 
   /** Rebuild the lists and indexes after adding or removing recipients. */
   reindex(): void {
+    this.mailRecipients = this.recipients.filter((r) => r.mailEnabled);
     this.mailboxes = this.recipients.filter((r) => r.hasMailbox);
     this.users = this.recipients.filter((r) => r.kind !== 'group');
     this.groups = this.recipients.filter((r) => r.kind === 'group');
@@ -81,7 +86,7 @@ export class ExchangeModel {
     this.groupIndex = new IdentityIndex();
     this.recipientIndex = new IdentityIndex();
     for (const r of this.recipients) {
-      this.recipientIndex.add(r);
+      if (r.mailEnabled) this.recipientIndex.add(r);
       if (r.hasMailbox) this.mailboxIndex.add(r);
       if (r.kind === 'group') this.groupIndex.add(r);
       else this.userIndex.add(r);
@@ -331,6 +336,7 @@ export function buildModel(fx: TenantFixture, source: string): TenantModel {
       recipientType: rtd === 'UserMailbox' ? 'UserMailbox' : rtd === 'MailUser' ? 'MailUser' : 'User',
       recipientTypeDetails: rtd,
       hasMailbox: rtd === 'UserMailbox',
+      mailEnabled: true,
       permissions: [],
       members: [],
     });
@@ -366,6 +372,7 @@ export function buildModel(fx: TenantFixture, source: string): TenantModel {
       recipientType: 'UserMailbox',
       recipientTypeDetails: rtd,
       hasMailbox: true,
+      mailEnabled: true,
       permissions: rows,
       members: [],
     });
@@ -379,7 +386,10 @@ export function buildModel(fx: TenantFixture, source: string): TenantModel {
     groupNames.set(k, i);
     const smtp = g.primarySmtpAddress ?? '';
     if (smtp) claimAddr(smtp, `/exchange/groups/${i}/primarySmtpAddress`);
-    const rtd = g.type === 'security' ? 'MailUniversalSecurityGroup' : 'MailUniversalDistributionGroup';
+    const mailEnabled = g.mailEnabled ?? true;
+    if (!mailEnabled && g.type !== 'security') problem(`/exchange/groups/${i}/mailEnabled`, 'only a security group can be without mail (a distribution group is always mail-enabled)');
+    if (!mailEnabled && smtp) problem(`/exchange/groups/${i}/primarySmtpAddress`, 'a group that is not mail-enabled has no address');
+    const rtd = !mailEnabled ? 'UniversalSecurityGroup' : g.type === 'security' ? 'MailUniversalSecurityGroup' : 'MailUniversalDistributionGroup';
     const [groupGuid, groupObjectId] = deterministicGuidPair('exchange-group', g.name);
     const rec: Recipient = {
       kind: 'group',
@@ -389,9 +399,10 @@ export function buildModel(fx: TenantFixture, source: string): TenantModel {
       primarySmtpAddress: smtp,
       guid: g.guid ?? groupGuid,
       externalDirectoryObjectId: g.objectId ?? groupObjectId,
-      recipientType: rtd,
+      recipientType: mailEnabled ? rtd : 'Group',
       recipientTypeDetails: rtd,
       hasMailbox: false,
+      mailEnabled,
       permissions: [],
       members: [],
     };
@@ -406,6 +417,8 @@ export function buildModel(fx: TenantFixture, source: string): TenantModel {
       const m = ex.groupIndex.get(ref) ?? ex.userIndex.get(ref);
       if (!m) problem(`/exchange/groups/${i}/members/${j}`, `no user, mailbox or group '${ref}'`);
       else if (m === rec) problem(`/exchange/groups/${i}/members/${j}`, `group '${g.name}' cannot contain itself`);
+      // A distribution list holds mail-enabled recipients only.
+      else if (rec.mailEnabled && !m.mailEnabled) problem(`/exchange/groups/${i}/members/${j}`, `mail-enabled group '${g.name}' cannot contain '${ref}', which is not mail-enabled`);
       else rec.members.push(m);
     });
   });

@@ -15,6 +15,8 @@ import {
   checkBearer,
   exchangeFaultReply,
   invoke,
+  TRANSIENT_EXCEPTIONS,
+  transientError,
   matchExchange,
   parseBatch,
   peekInvoke,
@@ -131,9 +133,9 @@ export class EmulatorServer {
     if (rule.times !== undefined) rule.times--;
   }
 
-  private faultReply(service: Service, status: number): Reply {
+  private faultReply(service: Service, status: number, exception?: string): Reply {
     const f = this.deps.env.faults();
-    if (service === 'exchange') return exchangeFaultReply(status, f);
+    if (service === 'exchange') return exchangeFaultReply(status, f, exception);
     if (service === 'helloid') return helloidFaultReply(this.deps.env, status, f);
     return entraFaultReply(status, f);
   }
@@ -208,7 +210,7 @@ export class EmulatorServer {
             const rule = this.firstRule({ service, method, path: url.pathname, cmdlets: [ref] }, 'error', (x) => Boolean(x.cmdlet || x.identity));
             if (!rule) return undefined;
             EmulatorServer.consume(rule);
-            return this.faultReply('exchange', rule.status ?? 500);
+            return this.faultReply('exchange', ruleStatus(rule), rule.exception);
           });
         };
       } else {
@@ -285,7 +287,11 @@ export class EmulatorServer {
       }
       // ---- random failure, targeted error, or the real thing
       let reply: Reply;
-      if (random && faults.randomFailRate > 0 && faults.randomFailStatuses.length > 0 && this.prng.next() < faults.randomFailRate) {
+      if (service === 'exchange' && random && faults.transientRate > 0 && this.prng.next() < faults.transientRate) {
+        // "Busy" as the admin API says it: a 400 with a transient exception type.
+        reply = transientError(TRANSIENT_EXCEPTIONS[Math.floor(this.prng.next() * TRANSIENT_EXCEPTIONS.length)]![0]);
+        fault = 'transient';
+      } else if (random && faults.randomFailRate > 0 && faults.randomFailStatuses.length > 0 && this.prng.next() < faults.randomFailRate) {
         const st = faults.randomFailStatuses[Math.floor(this.prng.next() * faults.randomFailStatuses.length)]!;
         reply = this.faultReply(service, st);
         fault = 'random';
@@ -294,7 +300,7 @@ export class EmulatorServer {
         const errRule = this.firstRule(subject, 'error', (r) => !isBatch || !(r.cmdlet || r.identity));
         if (errRule) {
           EmulatorServer.consume(errRule);
-          reply = this.faultReply(service, errRule.status ?? 500);
+          reply = this.faultReply(service, ruleStatus(errRule), errRule.exception);
           fault = 'rule';
         } else {
           reply = exec();
@@ -323,4 +329,9 @@ function safeParse(body: Buffer): unknown {
   } catch {
     return undefined;
   }
+}
+
+/** A rule's status: as given, else 400 for an Exchange exception rule, else 500. */
+function ruleStatus(rule: FaultRule): number {
+  return rule.status ?? (rule.exception !== undefined ? 400 : 500);
 }

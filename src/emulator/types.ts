@@ -59,6 +59,12 @@ export interface FixtureMailGroup {
   alias?: string;
   primarySmtpAddress?: string;
   type: 'security' | 'distribution';
+  /**
+   * Default true. A security group that is not mail-enabled (RecipientTypeDetails
+   * UniversalSecurityGroup) is found by Get-Group only, never by Get-Recipient or
+   * Get-DistributionGroupMember, and cannot have a primarySmtpAddress.
+   */
+  mailEnabled?: boolean;
   guid?: string;
   objectId?: string;
   members?: string[];
@@ -130,6 +136,8 @@ export interface EmulatorOptions {
     accessRightsStyle: 'array' | 'string';
     /** Include UserPrincipalName on Get-DistributionGroupMember rows. */
     memberUpn: boolean;
+    /** An empty result's `value`: left out (the default, as live), null, or []. All three are seen live. */
+    emptyValue: 'absent' | 'null' | 'empty';
     /** Emit Rate-Limit-Remaining and X-Concurrencycount headers. */
     rateLimitHeaders: boolean;
   };
@@ -172,8 +180,14 @@ export interface FaultRule {
   /** Exchange Identity parameter: equal (case-insensitive) or resolving to the same object. */
   identity?: string;
   action: 'error' | 'reset' | 'hang';
-  /** For 'error' (default 500). 429 and 503 carry Retry-After. */
+  /** For 'error' (default 500, or 400 with `exception`). 429 and 503 carry Retry-After; an Exchange 403 has the NUL-byte body. */
   status?: number;
+  /**
+   * Exchange 'error' rules: answer with the cmdlet error envelope of this exception type,
+   * e.g. "ServerBusyException" (a transient 400, see TRANSIENT_EXCEPTIONS) or
+   * "Microsoft.Exchange.Configuration.Tasks.ManagementObjectNotFoundException".
+   */
+  exception?: string;
   /** For 'hang' (default Faults.hangMs). */
   hangMs?: number;
   times?: number;
@@ -193,6 +207,8 @@ export interface Faults {
   randomFailStatuses: number[];
   /** Fraction (0..1) of requests whose socket is destroyed. */
   resetRate: number;
+  /** Fraction (0..1) of Exchange requests answered with a transient HTTP 400 (ServerBusyException, …). */
+  transientRate: number;
   /** Services the random faults apply to (default all). */
   randomServices: Service[];
   /** Seed of the PRNG behind the random faults; setting it restarts the sequence. */

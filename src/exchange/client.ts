@@ -6,19 +6,31 @@
  * Failure policy (spec §3): listing mailboxes or users either returns everything or
  * throws — never a partial list. A mailbox whose permission read fails for good gets
  * `permissions: null` + `permissionError`; a group whose member read fails gets
- * `members: null` + `memberError`. Core then treats them as incomplete (no removals).
+ * `members: null` + `memberError`; a trustee whose lookup fails is a FailedLookup.
+ * Core then treats them as incomplete (no removals).
+ *
+ * The live service's habits (docs/wire-formats.md): an empty result may come without
+ * `value`; errors, "not found" and even "busy" are HTTP 400s told apart by the exception
+ * type in the body (errors.ts); a reply cut by ResultSize carries `@adminapi.warnings`
+ * and a page link that cannot be followed, so links are followed only for
+ * `ResultSize: Unlimited` and the warnings are kept (serviceWarnings).
  */
 import { randomUUID } from 'node:crypto';
-import type { ExchangeGroup, ExchangeUser, Mailbox } from '../core/types.js';
+import type { ExchangeGroup, ExchangeUser, FailedLookup, GroupMember, Mailbox, ServiceWarning } from '../core/types.js';
 import { OwnersyncError } from '../errors.js';
-import { HttpError, safeUrl, type HttpClient, type HttpResponse, type Priority } from '../http/index.js';
+import { safeUrl, type HttpClient, type HttpResponse, type Priority } from '../http/index.js';
 import { runPool } from '../pool.js';
 import type { TokenProvider } from './auth.js';
+import { errorText, explainAccess, isExpiredPageLink, isNotFound, isTransientReply, isTransientType, toExchangeError } from './errors.js';
 import {
+  groupMemberNames,
   isGroupType,
+  isMailEnabledGroupType,
   isObject,
   mailboxIdentity,
   serviceErrorText,
+  serviceException,
+  str,
   toGroupHeader,
   toGroupMember,
   toMailbox,
@@ -30,10 +42,11 @@ import {
 /** The system mailbox the admin API routes app-only calls through. */
 const SYSTEM_ANCHOR = 'SystemMailbox{bb558c35-97f1-4cb9-8ff7-d53741dc928c}';
 
-/** Sub-request statuses of a $batch that are retried as single calls. */
-const RETRY_SUB_STATUSES = new Set([401, 408, 429, 500, 502, 503, 504]);
-
-export type ExchangePhase = 'mailboxes' | 'users' | 'permissions' | 'groups';
+/**
+ * Sub-request statuses of a $batch that are retried as single calls: those a single
+ * call would retry, and 424 Failed Dependency (the batch stopped before this one).
+ */
+const RETRY_SUB_STATUSES = new Set([401, 408, 424, 429, 500, 502, 503, 504]);
 
 /** Round trips started ahead of the concurrency limit: enough to keep it busy as it grows. */
 const READ_AHEAD = 64;
@@ -68,6 +81,25 @@ interface Command {
 
 type CommandResult = { ok: true; items: unknown[] } | { ok: false; error: string };
 
+type GroupHeader = Omit<ExchangeGroup, 'members'>;
+
+/** A group found by a lookup, members not read yet. */
+interface FoundGroup {
+  header: GroupHeader;
+  /** Get-Group's `Members` (names), for a group that is not mail-enabled. */
+  memberNames?: string[];
+}
+
+/** What a Get-Recipient / Get-Group lookup found. */
+type Lookup = { kind: 'group'; group: FoundGroup } | { kind: 'other' } | { kind: 'failed'; error: string };
+
+/** One group with its direct members, the nested groups to read next, and member lookups that failed. */
+interface Expanded {
+  group: ExchangeGroup;
+  nested: FoundGroup[];
+  failed: FailedLookup[];
+}
+
 export class ExchangeClient {
   readonly tenantId: string;
   private readonly base: string;
@@ -83,9 +115,13 @@ export class ExchangeClient {
   private readonly mailboxFilter: string | undefined;
   private users: Promise<ExchangeUser[]> | undefined;
   /** Member reads, each group read once per client (keyed by lower-cased Guid or name). */
-  private readonly groupReads = new Map<string, Promise<ExchangeGroup>>();
-  /** Get-Recipient results per trustee (lower-cased). */
-  private readonly recipientReads = new Map<string, Promise<ExchangeGroup | undefined>>();
+  private readonly groupReads = new Map<string, Promise<Expanded>>();
+  /** Get-Recipient (then Get-Group) lookups per trustee (lower-cased). */
+  private readonly trusteeLookups = new Map<string, Promise<Lookup>>();
+  /** Get-Group lookups per identity (lower-cased). */
+  private readonly groupLookups = new Map<string, Promise<Lookup>>();
+  /** Non-empty `@adminapi.warnings`, once per cmdlet and text. */
+  private readonly warnings = new Map<string, ServiceWarning>();
 
   constructor(options: ExchangeClientOptions) {
     this.tenantId = options.tenantId;
@@ -113,11 +149,6 @@ export class ExchangeClient {
     return this.invokeMapped('Get-Mailbox', parameters, 'high', (o) => (isObject(o) ? toMailbox(o) : undefined));
   }
 
-  /** Alias of listMailboxes (the brief's name). */
-  getSharedMailboxes(filter: string | undefined = this.mailboxFilter): Promise<Mailbox[]> {
-    return this.listMailboxes(filter);
-  }
-
   /** Every Exchange user with a UPN, all pages (read once per client). */
   listUsers(): Promise<ExchangeUser[]> {
     this.users ??= this.invokeMapped('Get-User', { ResultSize: 'Unlimited' }, 'high', (o) => (isObject(o) ? toUser(o) : undefined));
@@ -128,9 +159,9 @@ export class ExchangeClient {
     return this.users;
   }
 
-  /** Alias of listUsers (the brief's name). */
-  getUsers(): Promise<ExchangeUser[]> {
-    return this.listUsers();
+  /** The `@adminapi.warnings` replies carried so far (a truncated reply, …), for the reviewer. */
+  get serviceWarnings(): ServiceWarning[] {
+    return [...this.warnings.values()];
   }
 
   // -------------------------------------------------------------------------------
@@ -145,7 +176,8 @@ export class ExchangeClient {
       onProgress?.(done, total);
     };
     const results = new Array<CommandResult>(total);
-    const commands = mailboxes.map((m): Command => ({ cmdlet: 'Get-MailboxPermission', parameters: { Identity: mailboxIdentity(m) } }));
+    // ResultSize Unlimited: anything less may be cut with a page link that cannot be followed.
+    const commands = mailboxes.map((m): Command => ({ cmdlet: 'Get-MailboxPermission', parameters: { Identity: mailboxIdentity(m), ResultSize: 'Unlimited' } }));
 
     // At most READ_AHEAD round trips are started at a time (the limiter decides how many
     // are in flight): hundreds of $batch bodies parked in its queue would only hold memory.
@@ -175,101 +207,152 @@ export class ExchangeClient {
     });
   }
 
-  /** Permission rows of one mailbox (throws on failure). */
-  async getMailboxPermissions(identity: string): Promise<ReturnType<typeof toPermissionEntries>> {
-    return toPermissionEntries(await this.invokeCommand('Get-MailboxPermission', { Identity: identity }));
-  }
-
   // -------------------------------------------------------------------------------
   // Group trustees
 
   /**
-   * Resolve trustees that are not users (Get-Recipient); groups among them are read
-   * (Get-DistributionGroupMember) and so are groups nested in them, breadth first,
-   * each group once, so cycles end by themselves. Returns every group read, with its
-   * direct members; core expands them. A trustee Exchange does not know is left out
-   * (core warns "unresolved trustee"); one whose lookup failed is returned as a group
-   * with `members: null`, so the mailboxes it holds are treated as incomplete.
+   * Resolve trustees that are not users and expand the groups among them, breadth
+   * first, each group read once, so cycles end by themselves. Returns every group read,
+   * with its direct members (core expands them), and every lookup that failed for good.
+   *
+   * A trustee is looked up with Get-Recipient; when that does not know it, with
+   * Get-Group, which also finds security groups that are not mail-enabled (michev.info;
+   * Microsoft Learn, Get-Recipient: mail-enabled objects only). Mail-enabled groups are
+   * read with Get-DistributionGroupMember; the others list their members by name in
+   * Get-Group's `Members`, and a name that is no Exchange user's Name is looked up with
+   * Get-Group to find nested groups. A trustee Exchange does not know is left out (core
+   * warns "unresolved trustee"). A lookup that failed is a FailedLookup, never a group:
+   * it must not be confused with a group of the same name that another path resolved.
    */
-  async resolveGroups(trustees: string[]): Promise<ExchangeGroup[]> {
-    const found = new Map<string, ExchangeGroup>();
-    const keyOf = (g: { guid?: string; name: string }): string => (g.guid ?? g.name).toLowerCase();
-    let frontier: ExchangeGroup[] = (await Promise.all(trustees.map((t) => this.recipient(t)))).filter(
-      (g): g is ExchangeGroup => g !== undefined,
-    );
+  async resolveGroups(trustees: string[]): Promise<{ groups: ExchangeGroup[]; failedLookups: FailedLookup[] }> {
+    const groups = new Map<string, ExchangeGroup>();
+    const failed = new Map<string, FailedLookup>();
+    const fail = (f: FailedLookup): void => {
+      if (!failed.has(f.identity.toLowerCase())) failed.set(f.identity.toLowerCase(), f);
+    };
+    let frontier: FoundGroup[] = [];
+    for (const [trustee, found] of await Promise.all(trustees.map(async (t) => [t, await this.lookupTrustee(t)] as const))) {
+      if (found.kind === 'group') frontier.push(found.group);
+      else if (found.kind === 'failed') fail({ identity: trustee, error: found.error });
+    }
     // Breadth first: each level's member reads run in parallel (within the limiter).
     while (frontier.length > 0) {
-      const level = await Promise.all(frontier.filter((g) => !found.has(keyOf(g))).map((g) => this.groupMembers(g)));
-      const next: ExchangeGroup[] = [];
-      for (const g of level) {
-        if (found.has(keyOf(g))) continue;
-        found.set(keyOf(g), g);
-        for (const m of g.members ?? []) {
-          if (!isGroupType(m.recipientTypeDetails)) continue;
-          const nested: ExchangeGroup = {
-            name: m.name ?? m.displayName ?? m.primarySmtpAddress ?? m.guid ?? '',
-            recipientTypeDetails: m.recipientTypeDetails ?? 'Unknown',
-            members: null,
-          };
-          for (const k of ['displayName', 'primarySmtpAddress', 'guid', 'externalDirectoryObjectId'] as const) {
-            if (m[k] !== undefined) nested[k] = m[k];
-          }
-          if (nested.name !== '' && !found.has(keyOf(nested))) next.push(nested);
-        }
+      const level = await Promise.all(frontier.filter((g) => !groups.has(groupKey(g.header))).map((g) => this.expandGroup(g)));
+      const next: FoundGroup[] = [];
+      for (const r of level) {
+        if (groups.has(groupKey(r.group))) continue;
+        groups.set(groupKey(r.group), r.group);
+        next.push(...r.nested.filter((n) => !groups.has(groupKey(n.header))));
+        r.failed.forEach(fail);
       }
       frontier = next;
     }
-    return [...found.values()].sort((a, b) => (a.name.toLowerCase() < b.name.toLowerCase() ? -1 : a.name.toLowerCase() > b.name.toLowerCase() ? 1 : 0));
+    return {
+      groups: [...groups.values()].sort((a, b) => byLower(a.name, b.name)),
+      failedLookups: [...failed.values()].sort((a, b) => byLower(a.identity, b.identity)),
+    };
   }
 
-  /** Get-Recipient for one trustee: a group header, or undefined when it is no group / unknown. */
-  private recipient(trustee: string): Promise<ExchangeGroup | undefined> {
+  /** Get-Recipient for one trustee (memoised); Get-Group when Get-Recipient does not know it. */
+  private lookupTrustee(trustee: string): Promise<Lookup> {
     const key = trustee.toLowerCase();
-    let p = this.recipientReads.get(key);
+    let p = this.trusteeLookups.get(key);
     if (!p) {
       p = this.invokeCommand('Get-Recipient', { Identity: trustee }).then(
-        (items) => {
+        (items): Promise<Lookup> | Lookup => {
           const o = items.find(isObject);
-          if (!o) return undefined;
+          if (!o) return this.lookupGroup(trustee);
           const header = toGroupHeader(o, trustee);
-          if (!isGroupType(header.recipientTypeDetails)) return undefined;
-          return { ...header, members: null };
+          return isGroupType(header.recipientTypeDetails) ? { kind: 'group', group: { header } } : { kind: 'other' };
         },
-        (err: unknown) => {
-          if (isNotFound(err)) return undefined;
-          // Unknown whether it is a group: report it as one whose members could not be
-          // read, so nothing is removed on the strength of a failed lookup.
-          return { name: trustee, recipientTypeDetails: 'Unknown', members: null, memberError: errorText(err) };
-        },
+        (err: unknown): Promise<Lookup> | Lookup => (isNotFound(err) ? this.lookupGroup(trustee) : { kind: 'failed', error: errorText(err) }),
       );
-      this.recipientReads.set(key, p);
+      this.trusteeLookups.set(key, p);
     }
     return p;
   }
 
-  /** Members of one group (memoised); a failed read gives members: null + memberError. */
-  private groupMembers(group: ExchangeGroup): Promise<ExchangeGroup> {
-    if (group.memberError !== undefined) return Promise.resolve(group);
-    const key = (group.guid ?? group.name).toLowerCase();
+  /** Get-Group for one identity (memoised): finds groups whether mail-enabled or not. */
+  private lookupGroup(identity: string): Promise<Lookup> {
+    const key = identity.toLowerCase();
+    let p = this.groupLookups.get(key);
+    if (!p) {
+      p = this.invokeCommand('Get-Group', { Identity: identity }).then(
+        (items): Lookup => {
+          const o = items.find(isObject);
+          if (!o) return { kind: 'other' };
+          const header = toGroupHeader(o, identity);
+          if (!isGroupType(header.recipientTypeDetails)) return { kind: 'other' };
+          return { kind: 'group', group: isMailEnabledGroupType(header.recipientTypeDetails) ? { header } : { header, memberNames: groupMemberNames(o) } };
+        },
+        (err: unknown): Lookup => (isNotFound(err) ? { kind: 'other' } : { kind: 'failed', error: errorText(err) }),
+      );
+      this.groupLookups.set(key, p);
+    }
+    return p;
+  }
+
+  /** The members of one group (memoised); a failed member read gives members: null + memberError. */
+  private expandGroup(g: FoundGroup): Promise<Expanded> {
+    const key = groupKey(g.header);
     let p = this.groupReads.get(key);
     if (!p) {
-      const identity = group.guid ?? group.externalDirectoryObjectId ?? group.name;
-      p = this.invokeCommand('Get-DistributionGroupMember', { Identity: identity, ResultSize: 'Unlimited' }).then(
-        (items): ExchangeGroup => ({ ...group, members: items.filter(isObject).map(toGroupMember) }),
-        (err: unknown): ExchangeGroup => ({ ...group, members: null, memberError: errorText(err) }),
-      );
+      p = g.memberNames !== undefined ? this.membersByName(g.header, g.memberNames) : this.distributionGroupMembers(g.header);
       this.groupReads.set(key, p);
     }
     return p;
+  }
+
+  /** Get-DistributionGroupMember: reduced recipients; those of a group type are nested groups. */
+  private distributionGroupMembers(header: GroupHeader): Promise<Expanded> {
+    const identity = header.guid ?? header.externalDirectoryObjectId ?? header.name;
+    return this.invokeCommand('Get-DistributionGroupMember', { Identity: identity, ResultSize: 'Unlimited' }).then(
+      (items): Expanded => {
+        const members = items.filter(isObject).map(toGroupMember);
+        const nested = members.filter((m) => isGroupType(m.recipientTypeDetails)).map((m): FoundGroup => ({ header: memberAsGroup(m) }));
+        return { group: { ...header, members }, nested: nested.filter((n) => n.header.name !== ''), failed: [] };
+      },
+      (err: unknown): Expanded => ({ group: { ...header, members: null, memberError: errorText(err) }, nested: [], failed: [] }),
+    );
+  }
+
+  /**
+   * The members of a group that is not mail-enabled, from Get-Group's names: a user's
+   * Name stays a `{ name }` member (core maps it through ExchangeUser.name); any other
+   * name is looked up with Get-Group, and a group found becomes a member with its type
+   * and guid (so core finds the nested group) and is expanded in turn.
+   */
+  private async membersByName(header: GroupHeader, names: string[]): Promise<Expanded> {
+    // Without the user list every name is looked up: slower, never wrong.
+    const users = await this.listUsers().catch((): ExchangeUser[] => []);
+    const userNames = new Set(users.flatMap((u) => (u.name !== undefined ? [u.name.toLowerCase()] : [])));
+    const looked = await Promise.all(
+      names.map(async (name) => [name, userNames.has(name.toLowerCase()) ? ({ kind: 'other' } as Lookup) : await this.lookupGroup(name)] as const),
+    );
+    const members: GroupMember[] = [];
+    const nested: FoundGroup[] = [];
+    const failed: FailedLookup[] = [];
+    for (const [name, found] of looked) {
+      if (found.kind === 'group') {
+        members.push(groupAsMember(found.group.header));
+        nested.push(found.group);
+        continue;
+      }
+      members.push({ name });
+      if (found.kind === 'failed') failed.push({ identity: name, error: found.error });
+    }
+    return { group: { ...header, members }, nested, failed };
   }
 
   // -------------------------------------------------------------------------------
   // InvokeCommand
 
   /**
-   * Run a cmdlet and return the objects of every page. A page link that has expired
-   * ("Expired or Invalid pagination request") restarts the listing from the first
-   * page, a bounded number of times; anything else that fails throws. `priority`
+   * Run a cmdlet and return its objects: every page when `ResultSize` is `Unlimited`,
+   * else the one page the service sends (the link of a reply cut by ResultSize cannot
+   * be followed; its `@adminapi.warnings` say so and are kept). A page link that has
+   * expired ("Expired or Invalid pagination request") restarts the listing from the
+   * first page, a bounded number of times; anything else that fails throws. `priority`
    * 'high' is for listings (see RequestOptions.priority).
    */
   async invokeCommand(cmdlet: string, parameters: Record<string, unknown> = {}, priority: Priority = 'normal'): Promise<unknown[]> {
@@ -282,6 +365,7 @@ export class ExchangeClient {
    */
   private async invokeMapped<T>(cmdlet: string, parameters: Record<string, unknown>, priority: Priority, map: (item: unknown) => T | undefined): Promise<T[]> {
     const body = JSON.stringify({ CmdletInput: { CmdletName: cmdlet, Parameters: parameters ?? {} } });
+    const followLinks = isUnlimited(parameters);
     for (let restart = 0; ; restart++) {
       const items: T[] = [];
       let url: string | undefined = this.invokeUrl;
@@ -290,11 +374,12 @@ export class ExchangeClient {
         while (url !== undefined) {
           const res = await this.post(url, cmdlet, body, undefined, priority);
           const parsed = this.parsePage(res, url, cmdlet);
+          this.noteWarnings(cmdlet, parameters, parsed.warnings);
           for (const item of parsed.items) {
             const mapped = map(item);
             if (mapped !== undefined) items.push(mapped);
           }
-          url = parsed.next;
+          url = followLinks && parsed.next !== undefined ? this.followable(parsed.next, url, cmdlet) : undefined;
           page++;
         }
         return items;
@@ -308,14 +393,23 @@ export class ExchangeClient {
     }
   }
 
-  private parsePage(res: HttpResponse, url: string, cmdlet: string): { items: unknown[]; next?: string } {
-    const body = res.json<unknown>();
-    const value = isObject(body) ? body.value : undefined;
-    if (!Array.isArray(value)) {
-      throw new OwnersyncError(`POST ${safeUrl(url)} (${cmdlet}) returned ${res.status} without a "value" array; refusing to treat it as an empty result`);
+  /** One reply: its objects, its page link (not yet checked) and its warnings. */
+  private parsePage(res: HttpResponse, url: string, cmdlet: string): Page {
+    const page = readPage(res.json<unknown>());
+    if (page === undefined) {
+      throw new OwnersyncError(`POST ${safeUrl(url)} (${cmdlet}) returned ${res.status} with a body that is no result (not an object with a "value" list); refusing to guess`);
     }
-    const link = isObject(body) ? body['@odata.nextLink'] : undefined;
-    return { items: value, ...(typeof link === 'string' && link !== '' ? { next: this.followable(link, url, cmdlet) } : {}) };
+    return page;
+  }
+
+  /** Keep a reply's `@adminapi.warnings`, naming the object a per-object call was about. */
+  private noteWarnings(cmdlet: string, parameters: Record<string, unknown>, warnings: string[]): void {
+    const identity = str(parameters, 'Identity');
+    for (const w of warnings) {
+      const message = identity !== undefined ? `${w} (Identity '${identity}')` : w;
+      const key = `${cmdlet.toLowerCase()}\u0000${message}`;
+      if (!this.warnings.has(key)) this.warnings.set(key, { cmdlet, message });
+    }
   }
 
   /** A next link resolved against the current URL; the token is only ever sent to the admin API's origin. */
@@ -327,7 +421,11 @@ export class ExchangeClient {
     return next.toString();
   }
 
-  /** The documented InvokeCommand headers; a `$batch` envelope has no cmdlet of its own. */
+  /**
+   * The documented InvokeCommand headers. A `$batch` envelope has no cmdlet of its own
+   * and asks the service to run every sub-request even when one fails
+   * (`odata.continue-on-error`, as the module and CIPP-API New-ExoRequest.ps1 do).
+   */
   private headers(cmdlet: string | undefined, token: string): Record<string, string> {
     return {
       authorization: `Bearer ${token}`,
@@ -335,7 +433,7 @@ export class ExchangeClient {
       'x-anchormailbox': `APP:${SYSTEM_ANCHOR}@${this.tenantId}`,
       ...(cmdlet !== undefined ? { 'x-cmdletname': cmdlet } : {}),
       'x-responseformat': 'json',
-      prefer: `odata.maxpagesize=${this.pageSize}`,
+      prefer: cmdlet !== undefined ? `odata.maxpagesize=${this.pageSize}` : 'odata.continue-on-error',
       'client-request-id': randomUUID(),
     };
   }
@@ -352,10 +450,12 @@ export class ExchangeClient {
           body,
           label: cmdlet,
           acceptStatuses: [401, ...(acceptStatuses ?? [])],
+          // "Busy" arrives as a 400 with a transient exception type: retried like a 503.
+          retryable: isTransientReply,
           priority,
         });
       } catch (err) {
-        throw explainAccess(err, this.tenantId);
+        throw explainAccess(toExchangeError(err), this.tenantId);
       }
       if (res.status !== 401) return res;
       if (renewed) {
@@ -379,11 +479,12 @@ export class ExchangeClient {
   }
 
   /**
-   * Up to 10 cmdlets in one `$batch` round trip. Sub-responses that were throttled or
-   * failed on the server (429/5xx, or 401) are retried one by one as single calls,
-   * which have the full retry policy; a sub-response with more pages is re-read as a
-   * single call too. If the service refuses `$batch` itself, batching is switched off
-   * for the rest of the run and single calls are used.
+   * Up to 10 cmdlets in one `$batch` round trip. Sub-requests without a usable reply
+   * (missing, throttled, failed on the server, 424 Failed Dependency, or a 400 with a
+   * transient exception type) are retried one by one as single calls, which have the
+   * full retry policy; a sub-response with more pages is re-read as a single call too.
+   * If the service refuses `$batch` itself, batching is switched off for the rest of
+   * the run and single calls are used.
    */
   private async runBatch(commands: Command[], tick: () => void): Promise<CommandResult[]> {
     const single = async (c: Command): Promise<CommandResult> => {
@@ -437,12 +538,13 @@ export class ExchangeClient {
           }
         }
         if (!r || Number.isNaN(status) || RETRY_SUB_STATUSES.has(status)) return single(c);
+        if (status === 400 && isTransientType(serviceException(body)?.type)) return single(c);
         if (status >= 200 && status < 300) {
-          const value = isObject(body) ? body.value : undefined;
-          const more = isObject(body) && typeof body['@odata.nextLink'] === 'string';
-          if (!Array.isArray(value) || more) return single(c);
+          const page = readPage(body);
+          if (page === undefined || page.next !== undefined) return single(c);
+          this.noteWarnings(c.cmdlet, c.parameters, page.warnings);
           tick();
-          return { ok: true, items: value };
+          return { ok: true, items: page.items };
         }
         tick();
         const why = serviceErrorText(body);
@@ -452,36 +554,60 @@ export class ExchangeClient {
   }
 }
 
-/** Whether the admin API said the object does not exist (404, or a 400 carrying ManagementObjectNotFoundException). */
-function isNotFound(err: unknown): boolean {
-  if (!(err instanceof HttpError)) return false;
-  if (err.status === 404) return true;
-  return err.status === 400 && /ManagementObjectNotFoundException|couldn't be found|"code"\s*:\s*"NotFound"/i.test(err.responseBody ?? '');
+/** One reply of InvokeCommand. */
+interface Page {
+  items: unknown[];
+  /** `@odata.nextLink`, as sent. */
+  next?: string;
+  /** Non-empty texts of `@adminapi.warnings`. */
+  warnings: string[];
 }
 
-/** Whether an error is the admin API's "Expired or Invalid pagination request". */
-function isExpiredPageLink(err: unknown): boolean {
-  if (!(err instanceof HttpError) || err.status !== 400) return false;
-  return /expired or invalid pagination/i.test(err.responseBody ?? '');
+/**
+ * A reply body → its page, or undefined when it is no result. `value` absent, null or
+ * [] is an empty result: all three are seen live (graph2otel internal/exoclient/
+ * exoclient.go; CIPP-API New-ExoRequest.ps1 copes with a null value).
+ */
+function readPage(body: unknown): Page | undefined {
+  if (!isObject(body)) return undefined;
+  const value = body.value;
+  if (value !== undefined && value !== null && !Array.isArray(value)) return undefined;
+  const link = body['@odata.nextLink'];
+  const raw = body['@adminapi.warnings'];
+  const warnings = Array.isArray(raw) ? raw.flatMap((w) => (typeof w === 'string' && w.trim() !== '' ? [w.trim()] : [])) : [];
+  return { items: Array.isArray(value) ? value : [], ...(typeof link === 'string' && link !== '' ? { next: link } : {}), warnings };
 }
 
-/** 403 from the admin API: the app role is there but no Entra role; say so. */
-function explainAccess(err: unknown, tenantId: string): unknown {
-  if (err instanceof HttpError && err.status === 403) {
-    return new OwnersyncError(
-      `${err.message} — the app is not allowed to run this cmdlet in tenant ${tenantId}; assign it an Entra role that can read Exchange (e.g. Global Reader or Exchange Administrator)`,
-      undefined,
-      { cause: err },
-    );
+/** Whether a call asks for every object (`ResultSize: Unlimited`): only then are page links followed. */
+function isUnlimited(parameters: Record<string, unknown>): boolean {
+  return str(parameters, 'ResultSize')?.trim().toLowerCase() === 'unlimited';
+}
+
+/** A group's identity key: its Guid when known, else its name. */
+function groupKey(g: { guid?: string; name: string }): string {
+  return (g.guid ?? `name:${g.name}`).toLowerCase();
+}
+
+function byLower(a: string, b: string): number {
+  const x = a.toLowerCase();
+  const y = b.toLowerCase();
+  return x < y ? -1 : x > y ? 1 : 0;
+}
+
+/** A Get-DistributionGroupMember member of a group type → the header of that nested group. */
+function memberAsGroup(m: GroupMember): GroupHeader {
+  const g: GroupHeader = { name: m.name ?? m.displayName ?? m.primarySmtpAddress ?? m.guid ?? '', recipientTypeDetails: m.recipientTypeDetails ?? 'Unknown' };
+  for (const k of ['displayName', 'primarySmtpAddress', 'guid', 'externalDirectoryObjectId'] as const) {
+    if (m[k] !== undefined) g[k] = m[k];
   }
-  return err;
+  return g;
 }
 
-/** A one-line reason for a recorded (non-fatal) failure: the HttpError message plus the service's words. */
-function errorText(err: unknown): string {
-  if (err instanceof HttpError) {
-    const why = serviceErrorText(err.responseBody);
-    return why && !err.message.includes(why) ? `${err.message} (${why})` : err.message;
+/** A nested group found by name → the member core uses to find it (type, guid and ids). */
+function groupAsMember(g: GroupHeader): GroupMember {
+  const m: GroupMember = { name: g.name, recipientTypeDetails: g.recipientTypeDetails };
+  for (const k of ['displayName', 'primarySmtpAddress', 'guid', 'externalDirectoryObjectId'] as const) {
+    if (g[k] !== undefined) m[k] = g[k];
   }
-  return err instanceof Error ? err.message : String(err);
+  return m;
 }

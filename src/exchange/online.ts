@@ -1,6 +1,11 @@
 /**
  * `validate --online` checks for the Exchange side: can we get a token, and does the
- * admin API let this app read shared mailboxes? One cheap call each.
+ * admin API let this app read the shared mailboxes in scope, and how many are there?
+ *
+ * The mailboxes are counted with the very listing `plan` makes (Get-Mailbox, ResultSize
+ * Unlimited, every page): one call per 1,000 mailboxes, so cheap at any tenant size, and
+ * it proves exchange.mailboxFilter and paging work. A `ResultSize: 1` probe cannot
+ * count, and its reply is cut with a page link that cannot be followed.
  */
 import type { OnlineCheckResult } from '../config/online.js';
 import type { EffectiveConfig } from '../config/types.js';
@@ -34,8 +39,14 @@ export async function checkExchangeOnline(
       http: new HttpClient({ ...httpOptions, service: 'exchange' }),
       auth,
     });
-    const first = await client.invokeCommand('Get-Mailbox', { RecipientTypeDetails: 'SharedMailbox', ResultSize: 1 });
-    results.push({ service: 'Exchange Online', ok: true, detail: `${cfg.exchange.adminApiUrl} answers; shared mailboxes readable (${first.length > 0 ? 'at least one found' : 'none found'})` });
+    const filter = cfg.exchange.mailboxFilter;
+    const count = (await client.listMailboxes(filter)).length;
+    const scope = filter ? ` matching exchange.mailboxFilter "${filter}"` : '';
+    if (count === 0) {
+      results.push({ service: 'Exchange Online', ok: false, detail: `${cfg.exchange.adminApiUrl} answers, but the app sees no shared mailboxes${scope}; plan would refuse to run` });
+    } else {
+      results.push({ service: 'Exchange Online', ok: true, detail: `${cfg.exchange.adminApiUrl} answers; ${count} shared mailbox${count === 1 ? '' : 'es'}${scope} readable` });
+    }
   } catch (err) {
     results.push({ service: 'Exchange Online', ok: false, detail: oneLine(err) });
   }

@@ -46,7 +46,8 @@ function rights(v: unknown): string[] {
   return out;
 }
 
-function isObject(v: unknown): v is WireObject {
+/** A JSON object (not null, not an array). */
+export function isObject(v: unknown): v is WireObject {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
@@ -112,6 +113,9 @@ export function toUser(o: WireObject): ExchangeUser | undefined {
   const upn = str(o, 'UserPrincipalName');
   if (upn === undefined) return undefined;
   const user: ExchangeUser = { userPrincipalName: upn };
+  // Get-Group lists a security group's members by Name; core maps them through it.
+  const name = str(o, 'Name');
+  if (name !== undefined) user.name = name;
   const dn = str(o, 'DisplayName');
   if (dn !== undefined) user.displayName = dn;
   const ext = str(o, 'ExternalDirectoryObjectId');
@@ -140,7 +144,7 @@ export function toGroupMember(o: WireObject): GroupMember {
   return m;
 }
 
-/** A Get-Recipient object → the group fields of ExchangeGroup (members filled in later). */
+/** A Get-Recipient or Get-Group object → the group fields of ExchangeGroup (members filled in later). */
 export function toGroupHeader(o: WireObject, fallbackName: string): Omit<ExchangeGroup, 'members'> {
   const g: Omit<ExchangeGroup, 'members'> = {
     name: str(o, 'Name') ?? fallbackName,
@@ -165,28 +169,47 @@ export function isGroupType(recipientTypeDetails: string | undefined): boolean {
   return recipientTypeDetails !== undefined && recipientTypeDetails.toLowerCase().includes('group');
 }
 
+/**
+ * Whether a group is mail-enabled, so Get-DistributionGroupMember can list it. A security
+ * group that is not (RecipientTypeDetails UniversalSecurityGroup, …) is known only to
+ * Get-Group, which names its members (michev.info, non-mail-enabled security groups).
+ */
+export function isMailEnabledGroupType(recipientTypeDetails: string | undefined): boolean {
+  return recipientTypeDetails !== undefined && (/^mail/i.test(recipientTypeDetails) || /^roomlist$/i.test(recipientTypeDetails));
+}
+
+/** The `Members` of a Get-Group object: member names (objects reduced to their Name). */
+export function groupMemberNames(o: WireObject): string[] {
+  const v = prop(o, 'Members');
+  const list = Array.isArray(v) ? v : typeof v === 'string' ? [v] : [];
+  const out: string[] = [];
+  for (const m of list) {
+    const name = typeof m === 'string' ? m.trim() : isObject(m) ? (str(m, 'Name', 'DisplayName') ?? '') : '';
+    if (name !== '') out.push(name);
+  }
+  return out;
+}
+
 /** Longest service text quoted in a message or warning. */
 const SERVICE_TEXT_MAX = 300;
 
-/**
- * The service's own words from an error body, redacted and bounded: it ends up in
- * warnings that are printed and written into plan.yaml and desired-state.yaml, and a
- * server or proxy may quote the request (bearer token included) back in its error.
- * Redaction runs on the whole text before it is cut, so no secret prefix survives.
- */
-export function serviceErrorText(body: unknown): string | undefined {
-  const text = rawServiceErrorText(body);
-  if (text === undefined) return undefined;
-  const clean = redact(text).replace(/\s+/g, ' ').trim();
-  if (clean === '') return undefined;
-  return clean.length > SERVICE_TEXT_MAX ? `${clean.slice(0, SERVICE_TEXT_MAX)}…` : clean;
+/** The cmdlet exception inside an admin API error body: its text and .NET type. */
+export interface ServiceException {
+  message: string;
+  type?: string;
 }
 
 /**
- * `error.details[].message` (the cmdlet's exception, after the `Ex…|Type|` prefix),
- * else `error.message`, `message` or `resultMsg`.
+ * The exception of an error body (graph2otel internal/exoclient/errors.go): every
+ * cmdlet failure reads `{"error":{"code":"BadRequest","message":"Invalid Operation",
+ * "details":[{"code":"Client","message":"|<Type>|<text>"}],"innererror":
+ * {"internalexception":{"message":"<text>","type":"<Type>"}}}}`. The real words are in
+ * `innererror.internalexception`, else in `details[0].message` after its `|Type|`
+ * prefix (the PowerShell form puts an `Ex…` id before it); `error.message` is only a
+ * last resort, as it is nearly always "Invalid Operation". Undefined for a body that
+ * is no JSON error (an empty 401, the NUL bytes of a 403).
  */
-function rawServiceErrorText(body: unknown): string | undefined {
+export function serviceException(body: unknown): ServiceException | undefined {
   let parsed = body;
   if (typeof body === 'string') {
     try {
@@ -197,18 +220,62 @@ function rawServiceErrorText(body: unknown): string | undefined {
   }
   if (!isObject(parsed)) return undefined;
   const error = prop(parsed, 'error');
-  if (isObject(error)) {
-    const details = prop(error, 'details');
-    if (Array.isArray(details)) {
-      for (const d of details) {
-        const msg = isObject(d) ? str(d, 'message') : undefined;
-        if (msg) return msg.split('|').at(-1)?.trim() ?? msg;
-      }
-    }
-    const msg = str(error, 'message');
-    if (msg) return msg;
+  if (!isObject(error)) {
+    const message = str(parsed, 'message', 'resultMsg');
+    return message === undefined ? undefined : { message };
   }
-  return str(parsed, 'message', 'resultMsg');
+  const inner = prop(error, 'innererror');
+  const internal = isObject(inner) ? prop(inner, 'internalexception') : undefined;
+  if (isObject(internal)) {
+    const message = str(internal, 'message');
+    if (message !== undefined) return withType(message, str(internal, 'type'));
+  }
+  const details = prop(error, 'details');
+  if (Array.isArray(details)) {
+    for (const d of details) {
+      const text = isObject(d) ? str(d, 'message') : undefined;
+      if (text === undefined) continue;
+      // "|Type|text" or "Ex6F9304|Type|text"; the text itself may contain '|'.
+      const m = /^[^|]*\|([^|]*)\|([\s\S]*)$/.exec(text);
+      return m ? withType(m[2] as string, m[1]) : { message: text };
+    }
+  }
+  const message = str(error, 'message');
+  return message === undefined ? undefined : withType(message, str(error, 'code'));
 }
 
-export { isObject };
+function withType(message: string, type: string | undefined): ServiceException {
+  const t = type?.trim();
+  return t ? { message: message.trim(), type: t } : { message: message.trim() };
+}
+
+/**
+ * The service's own words from an error body, for a message or warning: the exception
+ * text and type, redacted and bounded (it ends up in plan.yaml and desired-state.yaml,
+ * and a server or proxy may quote the request, bearer token included, back in its
+ * error; redaction runs on the whole text before it is cut, so no secret prefix
+ * survives). A body that is not JSON is quoted only as far as it is printable text:
+ * the 403 of an app without a directory role is a run of NUL bytes.
+ */
+export function serviceErrorText(body: unknown): string | undefined {
+  const ex = serviceException(body);
+  let text: string | undefined;
+  if (ex) text = ex.type ? `${ex.message} [${ex.type}]` : ex.message;
+  else if (typeof body === 'string' && !looksLikeJson(body)) text = printable(body);
+  if (text === undefined) return undefined;
+  const clean = redact(text).replace(/\s+/g, ' ').trim();
+  if (clean === '') return undefined;
+  return clean.length > SERVICE_TEXT_MAX ? `${clean.slice(0, SERVICE_TEXT_MAX)}…` : clean;
+}
+
+/** Control characters (NUL bytes above all) become spaces. */
+function printable(text: string): string {
+  let out = '';
+  for (const ch of text) out += ch < ' ' || ch === '\u007f' ? ' ' : ch;
+  return out;
+}
+
+function looksLikeJson(text: string): boolean {
+  const t = text.trimStart();
+  return t.startsWith('{') || t.startsWith('[');
+}

@@ -5,6 +5,8 @@
  *
  *  - the statuses in `retryStatuses` (429 and 5xx by default), honouring
  *    Retry-After when present — it is authoritative, only capped at maxRetryAfterMs;
+ *  - responses a request's own `retryable` predicate calls transient (the caller's
+ *    service knowledge, e.g. Exchange's "server busy" 400s), with the same backoff;
  *  - transient network failures (resets, refused connections, timeouts).
  *
  * Every read ownersync makes is safe to repeat, and its HelloID writes are
@@ -160,7 +162,7 @@ export class HttpClient {
 
       if (status !== undefined) {
         if (status === 429) this.counters.throttled++;
-        const retryable = retryStatuses.includes(status);
+        const retryable = retryStatuses.includes(status) || (status >= 300 && options.retryable !== undefined && options.retryable({ status, headers: resHeaders, text }));
         if (retryable && status !== 429) this.counters.serverErrors++;
         if (retryable && attempt < maxAttempts) {
           const hinted = retryAfterMs(resHeaders, this.now());

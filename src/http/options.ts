@@ -92,6 +92,12 @@ export interface RequestOptions {
   label?: string;
   /** Override the client's retryable statuses for this call. */
   retryStatuses?: readonly number[];
+  /**
+   * Also retry a response this says is transient (e.g. a service that reports "busy" as
+   * a 400 with a particular error body), with the same backoff as the retry statuses.
+   * The caller knows its service; this layer does not. Must not throw.
+   */
+  retryable?: (res: { status: number; headers: Record<string, string>; text: string }) => boolean;
   /** Override the client's attempts for this call. */
   maxAttempts?: number;
   /**

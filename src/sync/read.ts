@@ -183,11 +183,12 @@ export async function readAndDiff(
     }
   }
   let groups: ExchangeSnapshot['groups'] = [];
+  let failedLookups: ExchangeSnapshot['failedLookups'] = [];
   if (trustees.size > 0 && opts.expandGroups) {
     progress('Resolving group trustees', `${trustees.size} trustees`);
-    groups = await exchange.resolveGroups([...trustees].sort());
+    ({ groups, failedLookups } = await exchange.resolveGroups([...trustees].sort()));
   }
-  const snapshot: ExchangeSnapshot = { mailboxes: withPerms, users: exUsers, groups };
+  const snapshot: ExchangeSnapshot = { mailboxes: withPerms, users: exUsers, groups, failedLookups, serviceWarnings: [...(exchange.serviceWarnings ?? [])] };
   const everyMailbox = await everyMailboxP;
   if (everyMailbox) snapshot.outsideFilter = outsideFilter(everyMailbox, mailboxes);
 

@@ -3,7 +3,7 @@
  * can overlap: HelloID lists run beside the Exchange mailbox listing, and owner-group
  * member reads run beside the Exchange permission reads.
  */
-import type { ExchangeGroup, ExchangeUser, HelloIdGroup, HelloIdUser, Mailbox } from '../core/types.js';
+import type { ExchangeGroup, ExchangeUser, FailedLookup, HelloIdGroup, HelloIdUser, Mailbox, ServiceWarning } from '../core/types.js';
 
 export interface ExchangeSource {
   /**
@@ -16,8 +16,10 @@ export interface ExchangeSource {
   listUsers(): Promise<ExchangeUser[]>;
   /** Fill `permissions` (null + permissionError when a mailbox's read fails for good). */
   readPermissions(mailboxes: Mailbox[], onProgress?: (done: number, total: number) => void): Promise<Mailbox[]>;
-  /** Resolve trustees that are not users; expand groups recursively, each read once. */
-  resolveGroups(trustees: string[]): Promise<ExchangeGroup[]>;
+  /** Resolve trustees that are not users; expand groups recursively, each read once; lookups that failed apart. */
+  resolveGroups(trustees: string[]): Promise<{ groups: ExchangeGroup[]; failedLookups: FailedLookup[] }>;
+  /** `@adminapi.warnings` the replies carried so far. */
+  readonly serviceWarnings?: readonly ServiceWarning[];
 }
 
 export interface HelloIdSource {

@@ -7,13 +7,33 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Emulator, TenantFixture } from '../../src/emulator/index.js';
 import { loadFixture } from '../../src/emulator/index.js';
 import type { ExchangeSnapshot, Mailbox } from '../../src/core/types.js';
-import { readExchange, type EntraAuth } from '../../src/exchange/index.js';
-import { closeSharedDispatchers, HttpError, type HttpEvent } from '../../src/http/index.js';
-import { configFor, DEMO_FIXTURE, exchangeClient, fastSleep, logged, startEmulator, type TestConfig } from './helpers.js';
+import { isEffectiveFullAccess, isSystemTrustee } from '../../src/core/index.js';
+import { ExchangeApiError, type EntraAuth, type ExchangeClient } from '../../src/exchange/index.js';
+import { closeSharedDispatchers, type HttpEvent } from '../../src/http/index.js';
+import { configFor, DEMO_FIXTURE, exchangeClient, logged, startEmulator, type TestConfig } from './helpers.js';
 
 let emu: Emulator;
 let cfg: TestConfig;
 let baseline: ExchangeSnapshot;
+
+/**
+ * The whole Exchange read through the client's phases, as the orchestrator (src/sync/read.ts)
+ * calls them: mailboxes, permissions, users, then the trustees that are no user's UPN.
+ */
+async function readAll(client: ExchangeClient, expandGroups = true): Promise<ExchangeSnapshot> {
+  const users = client.listUsers();
+  users.catch(() => {});
+  const mailboxes = await client.readPermissions(await client.listMailboxes());
+  const upns = new Set((await users).map((u) => u.userPrincipalName.toLowerCase()));
+  const trustees = new Set<string>();
+  for (const m of mailboxes) {
+    for (const row of m.permissions ?? []) {
+      if (isEffectiveFullAccess(row) && !isSystemTrustee(row.trustee) && !upns.has(row.trustee.toLowerCase())) trustees.add(row.trustee);
+    }
+  }
+  const { groups, failedLookups } = expandGroups ? await client.resolveGroups([...trustees].sort()) : { groups: [], failedLookups: [] };
+  return { mailboxes, users: await users, groups, failedLookups, serviceWarnings: client.serviceWarnings };
+}
 
 const calm = {
   randomFailRate: 0,
@@ -26,7 +46,7 @@ const calm = {
 beforeAll(async () => {
   emu = await startEmulator();
   cfg = configFor(emu);
-  baseline = await readExchange(cfg, { exchange: exchangeClient(emu, cfg, { client: { useBatch: false } }).client });
+  baseline = await readAll(exchangeClient(emu, cfg, { client: { useBatch: false } }).client);
 });
 afterEach(() => {
   emu.setFaults(calm);
@@ -41,7 +61,9 @@ describe('baseline read', () => {
     expect(baseline.mailboxes).toHaveLength(20);
     expect(baseline.mailboxes.every((m) => Array.isArray(m.permissions) && m.permissionError === undefined)).toBe(true);
     expect(baseline.users.length).toBeGreaterThan(50);
-    expect(baseline.groups.map((g) => g.name)).toEqual(['SG-Communicatie', 'SG-HR-Managers', 'SG-HR-Team']);
+    expect(baseline.groups.map((g) => g.name)).toEqual(['GG-Archief-Beheer', 'SG-Communicatie', 'SG-Facilities-Invallers', 'SG-HR-Managers', 'SG-HR-Team']);
+    expect(baseline.failedLookups).toEqual([]);
+    expect(baseline.serviceWarnings).toEqual([]);
     const finance = baseline.mailboxes.find((m) => m.primarySmtpAddress === 'finance@contoso.com') as Mailbox;
     expect(finance).toMatchObject({ displayName: 'Finance', alias: 'finance' });
     expect(finance.guid).toMatch(/^[0-9a-f-]{36}$/);
@@ -49,31 +71,9 @@ describe('baseline read', () => {
   });
 });
 
-describe('readExchange', () => {
-  it('builds its clients from the config and reports progress per phase', async () => {
-    const phases: string[] = [];
-    const snap = await readExchange(cfg, {
-      caPem: emu.caPem,
-      httpOptions: { sleep: fastSleep },
-      onProgress: (phase, counts) => phases.push(`${phase}:${counts.done}/${counts.total ?? ''}`),
-    });
-    expect(snap).toEqual(baseline);
-    expect(phases[0]).toBe('mailboxes:20/20');
-    expect(phases).toContain('permissions:20/20');
-    expect(phases).toContain(`users:${baseline.users.length}/${baseline.users.length}`);
-    expect(phases.at(-1)).toBe('groups:3/3');
-  });
-
-  it('refuses zero mailboxes, naming the filter', async () => {
-    const none = configFor(emu, { mailboxFilter: "DisplayName -eq 'No such mailbox'" });
-    await expect(readExchange(none, { exchange: exchangeClient(emu, none).client })).rejects.toThrow(
-      `Exchange returned zero shared mailboxes for exchange.mailboxFilter "DisplayName -eq 'No such mailbox'"`,
-    );
-  });
-
-  it('skips group resolution when expandGroups is false', async () => {
-    const flat = configFor(emu, { expandGroups: false });
-    const snap = await readExchange(flat, { exchange: exchangeClient(emu, flat).client });
+describe('whole read', () => {
+  it('leaves groups unread when expansion is off', async () => {
+    const snap = await readAll(exchangeClient(emu, cfg).client, false);
     expect(snap.groups).toEqual([]);
     expect(snap.mailboxes).toEqual(baseline.mailboxes);
   });
@@ -84,7 +84,7 @@ describe('paging', () => {
     const small = await startEmulator({ options: { exchange: { maxPageSize: 3 } } });
     try {
       const c = configFor(small);
-      const snap = await readExchange(c, { exchange: exchangeClient(small, c).client });
+      const snap = await readAll(exchangeClient(small, c).client);
       expect(snap.mailboxes.map((m) => m.primarySmtpAddress)).toEqual(baseline.mailboxes.map((m) => m.primarySmtpAddress));
       expect(snap.users).toEqual(baseline.users);
       expect(logged(small, { cmdlet: 'Get-Mailbox' })).toHaveLength(Math.ceil(20 / 3));
@@ -127,9 +127,9 @@ describe('paging', () => {
       };
       const c = configFor(small);
       const { client } = exchangeClient(small, c, { http: { onEvent }, client: { maxListingRestarts: 2 } });
-      const err = (await client.listMailboxes().catch((e: unknown) => e)) as HttpError;
-      expect(err).toBeInstanceOf(HttpError);
-      expect(err.message).toMatch(/^POST https:\/\/127\.0\.0\.1:\d+\/adminapi\/beta\/[^/]+\/InvokeCommand\?\$skiptoken=\S+ \(Get-Mailbox\) failed: 400 Bad Request — response: .*Expired or Invalid pagination request/);
+      const err = (await client.listMailboxes().catch((e: unknown) => e)) as ExchangeApiError;
+      expect(err).toBeInstanceOf(ExchangeApiError);
+      expect(err.message).toMatch(/^POST https:\/\/127\.0\.0\.1:\d+\/adminapi\/beta\/[^/]+\/InvokeCommand\?\$skiptoken=\S+ \(Get-Mailbox\) failed: 400 Bad Request — Expired or Invalid pagination request/);
       expect(logged(small, { cmdlet: 'Get-Mailbox' })).toHaveLength(6);
     } finally {
       await small.stop();
@@ -169,7 +169,7 @@ describe('$batch', () => {
     expect(logged(emu, { cmdlet: 'Get-MailboxPermission' })).toHaveLength(1);
   });
 
-  it('records a 404 sub-response as that mailbox’s error without retrying it', async () => {
+  it('records a not-found sub-response as that mailbox’s error without retrying it', async () => {
     const { client } = exchangeClient(emu, cfg);
     const ghost: Mailbox = { guid: '12345678-1234-4234-8234-123456789abc', displayName: 'Ghost', primarySmtpAddress: 'ghost@contoso.com', permissions: null };
     const [finance] = baseline.mailboxes;
@@ -177,7 +177,7 @@ describe('$batch', () => {
     const out = await client.readPermissions([{ ...(finance as Mailbox), permissions: null }, ghost]);
     expect(out[0]?.permissions).toEqual(finance?.permissions);
     expect(out[1]?.permissions).toBeNull();
-    expect(out[1]?.permissionError).toMatch(/^Get-MailboxPermission "12345678-1234-4234-8234-123456789abc" failed in \$batch: 404 — The operation couldn't be performed because object/);
+    expect(out[1]?.permissionError).toMatch(/^Get-MailboxPermission "12345678-1234-4234-8234-123456789abc" failed in \$batch: 400 — The operation couldn't be performed because object '12345678-1234-4234-8234-123456789abc' couldn't be found on '[A-Z0-9.]+'\. \[Microsoft\.Exchange\.Configuration\.Tasks\.ManagementObjectNotFoundException\]$/);
     expect(emu.stats().cmdlets['Get-MailboxPermission']?.requests).toBe(2);
   });
 });
@@ -206,7 +206,7 @@ describe('failures', () => {
       small.setFaults({ rules: [{ service: 'exchange', cmdlet: 'Get-Mailbox', path: '$skiptoken', action: 'error', status: 500 }] });
       const c = configFor(small);
       const { client } = exchangeClient(small, c, { http: { maxAttempts: 2 } });
-      await expect(readExchange(c, { exchange: client })).rejects.toThrow(/\?\$skiptoken=\S+ \(Get-Mailbox\) failed: 500 Internal Server Error after 2 attempts/);
+      await expect(readAll(client)).rejects.toThrow(/\?\$skiptoken=\S+ \(Get-Mailbox\) failed: 500 Internal Server Error after 2 attempts/);
     } finally {
       await small.stop();
     }
@@ -223,18 +223,20 @@ describe('throttling and server errors', () => {
   it('yields the same snapshot through a 429 storm, 5xx bursts and resets', async () => {
     emu.setFaults({ randomFailRate: 0.3, randomFailStatuses: [429, 429, 500, 502, 503, 504], resetRate: 0.05, retryAfterSeconds: 0.01, seed: 7 });
     const { client, http } = exchangeClient(emu, cfg, { http: { maxAttempts: 15, maxConcurrency: 8, increaseAfter: 2 } });
-    const snap = await readExchange(cfg, { exchange: client });
+    const snap = await readAll(client);
     expect(snap).toEqual(baseline);
     const s = http.stats();
     expect(s.throttled).toBeGreaterThan(0);
     expect(s.serverErrors).toBeGreaterThan(0);
-    expect(s.failures).toBe(0);
+    // The one request given up on: Get-Recipient 'GG-Archief-Beheer', not found (a security
+    // group that is not mail-enabled, then found by Get-Group).
+    expect(s.failures).toBe(1);
   });
 
   it('backs off when the server allows little concurrency, and still reads everything', async () => {
     emu.setFaults({ concurrency: { exchange: 2 }, latencyMs: 5, retryAfterSeconds: 0.01 });
     const { client, http } = exchangeClient(emu, cfg, { client: { useBatch: false }, http: { maxAttempts: 30, maxConcurrency: 16, increaseAfter: 50 } });
-    const snap = await readExchange(cfg, { exchange: client });
+    const snap = await readAll(client);
     expect(snap).toEqual(baseline);
     const s = http.stats();
     expect(s.throttled).toBeGreaterThan(0);
@@ -246,16 +248,83 @@ describe('group trustees', () => {
   it('resolves group trustees, expands nested groups, reads each group once', async () => {
     emu.resetStats();
     const { client } = exchangeClient(emu, cfg);
-    const groups = await client.resolveGroups(['SG-HR-Team', 'sg-communicatie@contoso.com', 'Nobody-Knows-Me', 'anna.jansen@contoso.com']);
+    const { groups, failedLookups } = await client.resolveGroups(['SG-HR-Team', 'sg-communicatie@contoso.com', 'Nobody-Knows-Me', 'anna.jansen@contoso.com']);
     expect(groups.map((g) => g.name)).toEqual(['SG-Communicatie', 'SG-HR-Managers', 'SG-HR-Team']);
+    expect(failedLookups).toEqual([]);
     const team = groups.find((g) => g.name === 'SG-HR-Team');
     expect(team?.recipientTypeDetails).toBe('MailUniversalSecurityGroup');
     expect(team?.members?.map((m) => m.name ?? m.displayName)).toContain('SG-HR-Managers');
     expect(team?.members?.find((m) => m.recipientTypeDetails === 'MailUniversalSecurityGroup')?.guid).toBe(groups.find((g) => g.name === 'SG-HR-Managers')?.guid);
     expect(logged(emu, { cmdlet: 'Get-DistributionGroupMember' })).toHaveLength(3);
+    // Get-Recipient does not know 'Nobody-Knows-Me': Get-Group is asked, and does not either.
+    expect(logged(emu, { cmdlet: 'Get-Group' }).map((e) => [e.identity, e.status])).toEqual([['Nobody-Knows-Me', 400]]);
     // Asked again: nothing is read twice.
     await client.resolveGroups(['SG-HR-Team', 'SG-HR-Managers']);
     expect(logged(emu, { cmdlet: 'Get-DistributionGroupMember' })).toHaveLength(3);
+  });
+
+  it('an empty mail-enabled group (no "value" in the reply) has no members, not an error', async () => {
+    const { client } = exchangeClient(emu, cfg);
+    const { groups } = await client.resolveGroups(['SG-Facilities-Invallers']);
+    expect(groups).toEqual([
+      expect.objectContaining({ name: 'SG-Facilities-Invallers', recipientTypeDetails: 'MailUniversalSecurityGroup', members: [] }),
+    ]);
+    expect(groups[0]?.memberError).toBeUndefined();
+  });
+
+  // michev.info, "Grant mailbox permissions to non-mail-enabled security groups": such a group
+  // holds FullAccess; Get-Recipient does not find it, Get-Group does, with member names.
+  it('finds a security group that is not mail-enabled through Get-Group, members by name', async () => {
+    emu.resetStats();
+    const { client } = exchangeClient(emu, cfg);
+    const { groups, failedLookups } = await client.resolveGroups(['GG-Archief-Beheer']);
+    expect(failedLookups).toEqual([]);
+    expect(groups).toHaveLength(1);
+    expect(groups[0]).toMatchObject({ name: 'GG-Archief-Beheer', recipientTypeDetails: 'UniversalSecurityGroup', members: [{ name: 'Tom De Wilde' }, { name: 'Vincent Leclercq' }] });
+    expect(groups[0]?.guid).toMatch(/^[0-9a-f-]{36}$/);
+    // Both names are users' Names (Get-User), so no member is looked up.
+    expect(logged(emu, { cmdlet: 'Get-Group' })).toHaveLength(1);
+    expect(logged(emu, { cmdlet: 'Get-DistributionGroupMember' })).toHaveLength(0);
+    // And core can map them: Get-User's Name is on the users.
+    const users = await client.listUsers();
+    expect(users.find((u) => u.userPrincipalName === 'vincent.leclercq@contoso.com')?.name).toBe('Vincent Leclercq');
+  });
+
+  it('expands groups nested by name in a non-mail-enabled group, each read once, cycles cut', async () => {
+    const fixture: TenantFixture = loadFixture(DEMO_FIXTURE);
+    fixture.exchange?.groups?.push(
+      { name: 'GG-Outer', type: 'security', mailEnabled: false, members: ['anna.jansen@contoso.com', 'GG-Inner', 'SG-HR-Managers', 'Ghost Member'] },
+      { name: 'GG-Inner', type: 'security', mailEnabled: false, members: ['bram.devries@contoso.com', 'GG-Outer'] },
+    );
+    fixture.exchange?.users?.push({ upn: 'ghost@contoso.com', name: 'Ghost Member', recipientTypeDetails: 'User' });
+    const nest = await startEmulator({ fixture });
+    try {
+      const { client } = exchangeClient(nest, configFor(nest));
+      const { groups, failedLookups } = await client.resolveGroups(['GG-Outer']);
+      expect(failedLookups).toEqual([]);
+      expect(groups.map((g) => [g.name, g.recipientTypeDetails])).toEqual([
+        ['GG-Inner', 'UniversalSecurityGroup'],
+        ['GG-Outer', 'UniversalSecurityGroup'],
+        ['SG-HR-Managers', 'MailUniversalSecurityGroup'],
+      ]);
+      const outer = groups.find((g) => g.name === 'GG-Outer');
+      const inner = groups.find((g) => g.name === 'GG-Inner');
+      const managers = groups.find((g) => g.name === 'SG-HR-Managers');
+      expect(outer?.members).toEqual([
+        { name: 'Anna Jansen' },
+        { name: 'GG-Inner', displayName: 'GG-Inner', recipientTypeDetails: 'UniversalSecurityGroup', guid: inner?.guid, externalDirectoryObjectId: inner?.externalDirectoryObjectId },
+        expect.objectContaining({ name: 'SG-HR-Managers', recipientTypeDetails: 'MailUniversalSecurityGroup', guid: managers?.guid }),
+        { name: 'Ghost Member' },
+      ]);
+      expect(inner?.members?.map((m) => m.name)).toEqual(['Bram de Vries', 'GG-Outer']);
+      expect(managers?.members?.map((m) => m.name)).toEqual(['Julia Bos', 'Koen Vos']);
+      // GG-Outer by trustee, GG-Inner and SG-HR-Managers by member name; GG-Outer again (the
+      // cycle) is answered from memory, and user names are never looked up.
+      expect(logged(nest, { cmdlet: 'Get-Group' }).map((e) => e.identity).sort()).toEqual(['GG-Inner', 'GG-Outer', 'SG-HR-Managers']);
+      expect(logged(nest, { cmdlet: 'Get-DistributionGroupMember' })).toHaveLength(1);
+    } finally {
+      await nest.stop();
+    }
   });
 
   it('survives a membership cycle', async () => {
@@ -266,7 +335,7 @@ describe('group trustees', () => {
     try {
       const c = configFor(cyc);
       const { client } = exchangeClient(cyc, c);
-      const groups = await client.resolveGroups(['SG-HR-Team', 'DL-Alle-Medewerkers']);
+      const { groups } = await client.resolveGroups(['SG-HR-Team', 'DL-Alle-Medewerkers']);
       expect(groups.map((g) => g.name)).toEqual(['DL-Alle-Medewerkers', 'SG-HR-Managers', 'SG-HR-Team']);
       expect(logged(cyc, { cmdlet: 'Get-DistributionGroupMember' })).toHaveLength(3);
     } finally {
@@ -274,7 +343,7 @@ describe('group trustees', () => {
     }
   });
 
-  it('records a failed member read as members null, and a failed lookup as an unknown group', async () => {
+  it('records a failed member read as members null, and a failed lookup as a FailedLookup, never a group', async () => {
     emu.setFaults({
       rules: [
         { service: 'exchange', cmdlet: 'Get-DistributionGroupMember', identity: 'SG-HR-Managers', action: 'error', status: 500 },
@@ -282,13 +351,40 @@ describe('group trustees', () => {
       ],
     });
     const { client } = exchangeClient(emu, cfg, { http: { maxAttempts: 2 } });
-    const groups = await client.resolveGroups(['SG-HR-Team', 'SG-Communicatie']);
+    const { groups, failedLookups } = await client.resolveGroups(['SG-HR-Team', 'SG-Communicatie']);
     const managers = groups.find((g) => g.name === 'SG-HR-Managers');
     expect(managers?.members).toBeNull();
     expect(managers?.memberError).toMatch(/\(Get-DistributionGroupMember\) failed: 500 Internal Server Error after 2 attempts/);
-    const comm = groups.find((g) => g.name === 'SG-Communicatie');
-    expect(comm).toMatchObject({ recipientTypeDetails: 'Unknown', members: null });
-    expect(comm?.memberError).toMatch(/\(Get-Recipient\) failed: 503/);
+    expect(groups.map((g) => g.name)).toEqual(['SG-HR-Managers', 'SG-HR-Team']);
+    expect(failedLookups).toEqual([{ identity: 'SG-Communicatie', error: expect.stringMatching(/\(Get-Recipient\) failed: 503 Service Unavailable after 2 attempts/) }]);
     expect(groups.find((g) => g.name === 'SG-HR-Team')?.members).not.toBeNull();
+  });
+
+  it('keeps a failed lookup apart from a resolved group of the same name', async () => {
+    // 'SG-HR-Managers' as a trustee fails; the same group is still resolved through SG-HR-Team.
+    emu.setFaults({ rules: [{ service: 'exchange', cmdlet: 'Get-Recipient', identity: 'SG-HR-Managers', action: 'error', status: 503 }] });
+    const { client } = exchangeClient(emu, cfg, { http: { maxAttempts: 2 } });
+    const { groups, failedLookups } = await client.resolveGroups(['SG-HR-Managers', 'SG-HR-Team']);
+    expect(groups.map((g) => [g.name, g.recipientTypeDetails, g.members?.length])).toEqual([
+      ['SG-HR-Managers', 'MailUniversalSecurityGroup', 2],
+      ['SG-HR-Team', 'MailUniversalSecurityGroup', 3],
+    ]);
+    expect(failedLookups.map((f) => f.identity)).toEqual(['SG-HR-Managers']);
+  });
+
+  it('a member name whose Get-Group lookup fails is a FailedLookup and stays a plain name member', async () => {
+    const fixture: TenantFixture = loadFixture(DEMO_FIXTURE);
+    fixture.exchange?.groups?.push({ name: 'GG-Outer', type: 'security', mailEnabled: false, members: ['anna.jansen@contoso.com', 'SG-HR-Managers'] });
+    const f = await startEmulator({ fixture });
+    try {
+      f.setFaults({ rules: [{ service: 'exchange', cmdlet: 'Get-Group', identity: 'SG-HR-Managers', action: 'error', status: 503 }] });
+      const { client } = exchangeClient(f, configFor(f), { http: { maxAttempts: 2 } });
+      const { groups, failedLookups } = await client.resolveGroups(['GG-Outer']);
+      expect(groups.map((g) => g.name)).toEqual(['GG-Outer']);
+      expect(groups[0]?.members).toEqual([{ name: 'Anna Jansen' }, { name: 'SG-HR-Managers' }]);
+      expect(failedLookups).toEqual([{ identity: 'SG-HR-Managers', error: expect.stringMatching(/\(Get-Group\) failed: 503 Service Unavailable after 2 attempts/) }]);
+    } finally {
+      await f.stop();
+    }
   });
 });

@@ -86,9 +86,11 @@ describe('Exchange requests', () => {
     await expect(exchange().invokeCommand('Get-User', { ResultSize: 'Unlimited' })).rejects.toThrow(/page link to another host/);
   });
 
-  it('refuses a reply without a value array instead of treating it as empty', async () => {
-    server.setHandler((_req, res) => res.end('{"something":"else"}'));
-    await expect(exchange().listUsers()).rejects.toThrow(/\(Get-User\) returned 200 without a "value" array/);
+  it('refuses a reply that is no result instead of treating it as empty', async () => {
+    server.setHandler((_req, res) => res.end('{"value":"something else"}'));
+    await expect(exchange().listUsers()).rejects.toThrow(/\(Get-User\) returned 200 with a body that is no result/);
+    server.setHandler((_req, res) => res.end('[]'));
+    await expect(exchange().listUsers()).rejects.toThrow(/\(Get-User\) returned 200 with a body that is no result/);
   });
 
   it('sends up to 10 InvokeCommand sub-requests per $batch', async () => {

@@ -1,6 +1,6 @@
 /**
  * `ownersync plan` end to end on the demo tenant, through the built CLI over HTTPS
- * against the emulator: the documented outcome (10 adds + 2 removes, or 2 kept with
+ * against the emulator: the documented outcome (11 adds + 2 removes, or 2 kept with
  * removeMembers false), warnings, the accent fallback, nested-group provenance, the
  * --json contract, --detailed-exitcode, the Markdown/step-summary outputs, `show`, the
  * golden text and Markdown renderings, and determinism across runs.
@@ -42,6 +42,8 @@ const changeKeys = (changes: Array<{ action: string; groupName: string; userName
 const planBodyOf = (p: PlanFile) => ({ summary: p.summary, groups: p.groups, changes: p.changes, kept: p.kept, warnings: p.warnings, overrides: p.overrides, target: p.target, configDigest: p.configDigest });
 
 const EXPECTED_ADDS = [
+  // Through GG-Archief-Beheer, a security group that is not mail-enabled (members by name).
+  'add|Archief Resource Owners|vincent.leclercq@contoso.com',
   'add|Cafe Bestellingen Resource Owners|carmen.lopez@contoso.com',
   'add|Cafe Bestellingen Resource Owners|renee.dubois@contoso.com',
   'add|Events Resource Owners|anna.jansen@contoso.com',
@@ -93,12 +95,13 @@ describe('plan on the demo tenant', () => {
   });
   afterAll(async () => e?.stop());
 
-  it('plan.yaml holds exactly the documented 10 adds and 2 removes', () => {
+  it('plan.yaml holds exactly the documented 11 adds and 2 removes', () => {
     expect(changeKeys(planA.changes)).toEqual([...EXPECTED_ADDS, ...EXPECTED_REMOVES].sort());
-    expect(planA.summary).toEqual({ add: 10, remove: 2, kept: 0 });
+    expect(planA.summary).toEqual({ add: 11, remove: 2, kept: 0 });
     expect(planA.kept).toEqual([]);
     expect(planA.overrides).toEqual([]);
     expect(planA.groups.map((g) => g.groupName)).toEqual([
+      'Archief Resource Owners',
       'Cafe Bestellingen Resource Owners',
       'Events Resource Owners',
       'Facilities Resource Owners',
@@ -110,7 +113,7 @@ describe('plan on the demo tenant', () => {
       'Werving & Selectie Resource Owners',
     ]);
     expect(planA.target).toMatchObject({ helloidBaseUrl: e.emulator.url, exchangeTenantId: e.emulator.tenantId });
-    expect(a.stdout).toContain('Plan: 10 to add, 2 to remove, 0 kept.');
+    expect(a.stdout).toContain('Plan: 11 to add, 2 to remove, 0 kept.');
   });
 
   it('changes carry the real HelloID guids: the Local "Legal Resource Owners", never the AD one', () => {
@@ -195,7 +198,7 @@ describe('plan on the demo tenant', () => {
     expect(validate(out), JSON.stringify(validate.errors, null, 2)).toBe(true);
     const planB = parse(e.read('plan-b.yaml')) as PlanFile;
     expect(out.digest).toBe(planB.digest);
-    expect(out).toMatchObject({ formatVersion: 1, summary: { add: 10, remove: 2, kept: 0 }, signed: false, planPath: 'plan-b.yaml', statePath: 'state-b.yaml', limitsExceeded: false });
+    expect(out).toMatchObject({ formatVersion: 1, summary: { add: 11, remove: 2, kept: 0 }, signed: false, planPath: 'plan-b.yaml', statePath: 'state-b.yaml', limitsExceeded: false });
     expect(changeKeys(out.changes)).toEqual([...EXPECTED_ADDS, ...EXPECTED_REMOVES].sort());
     expect(out.changes).toEqual(planA.changes);
     expect(out.warnings).toEqual(planA.warnings);
@@ -206,10 +209,10 @@ describe('plan on the demo tenant', () => {
   it('removeMembers: false reports the 2 stale members as kept, removes nobody, and exits 2 with --detailed-exitcode', () => {
     expect(kept.code, show(kept)).toBe(2);
     const p = parse(e.read('plan-keep.yaml')) as PlanFile;
-    expect(p.summary).toEqual({ add: 10, remove: 0, kept: 2 });
+    expect(p.summary).toEqual({ add: 11, remove: 0, kept: 2 });
     expect(changeKeys(p.changes)).toEqual(EXPECTED_ADDS);
     expect(p.kept.map((k) => `${k.groupName}|${k.userName}`)).toEqual(['Facilities Resource Owners|pieter.bakker@contoso.com', 'Logistiek Resource Owners|jan.wouters@contoso.com']);
-    expect(kept.stdout).toContain('Plan: 10 to add, 0 to remove, 2 kept.');
+    expect(kept.stdout).toContain('Plan: 11 to add, 0 to remove, 2 kept.');
     expect(kept.stdout).toMatch(/Kept \(2\)/);
     expect(kept.stdout).toContain('Facilities Resource Owners: 1 kept');
     expect(kept.stdout).toContain('Logistiek Resource Owners: 1 kept');
@@ -232,7 +235,7 @@ describe('plan on the demo tenant', () => {
   it('writes the Markdown summary to --markdown FILE and appends it to $GITHUB_STEP_SUMMARY', () => {
     const md = e.read('plan.md');
     expect(md).toContain('## ownersync plan');
-    expect(md).toContain('**10 to add, 2 to remove, 0 kept**');
+    expect(md).toContain('**11 to add, 2 to remove, 0 kept**');
     expect(md).toContain(planA.digest);
     // Appended once, after what was there: the other runs had no $GITHUB_STEP_SUMMARY.
     expect(e.read('step-summary.md')).toBe(`${summaryPrefix}${md}\n`);
@@ -259,7 +262,7 @@ describe('plan on the demo tenant', () => {
 
   it('show renders the plan as text, Markdown (same as --markdown) and schema-valid JSON', () => {
     expect(showText.code, show(showText)).toBe(0);
-    const rendered = a.stdout.slice(0, a.stdout.indexOf('Plan: 10 to add, 2 to remove, 0 kept.'));
+    const rendered = a.stdout.slice(0, a.stdout.indexOf('Plan: 11 to add, 2 to remove, 0 kept.'));
     expect(showText.stdout.startsWith(rendered)).toBe(true);
     expect(showText.stdout).toContain(`plan.yaml: ${planA.digest} · intact · unsigned · not approved · expires ${planA.expiresAt}`);
 

@@ -33,7 +33,10 @@ afterAll(async () => {
 });
 
 const MAILBOX_KEYS = ['DisplayName', 'Name', 'Alias', 'Identity', 'UserPrincipalName', 'PrimarySmtpAddress', 'RecipientTypeDetails', 'ExternalDirectoryObjectId', 'Guid'];
-const NOT_FOUND = /^Ex6F9304\|Microsoft\.Exchange\.Configuration\.Tasks\.ManagementObjectNotFoundException\|The operation couldn't be performed because object '(.+)' couldn't be found on '[A-Z0-9.]+'\.$/;
+const NOT_FOUND_TYPE = 'Microsoft.Exchange.Configuration.Tasks.ManagementObjectNotFoundException';
+const NOT_FOUND_TEXT = /^The operation couldn't be performed because object '(.+)' couldn't be found on '[A-Z0-9.]+'\.$/;
+/** The NUL-byte body of a 403 (docs/wire-formats.md, "Authorization"). */
+const NULS = '\u0000'.repeat(64);
 
 describe('InvokeCommand', () => {
   it('Get-Mailbox SharedMailbox/Unlimited: envelope, documented casing, 20 shared mailboxes', async () => {
@@ -74,7 +77,9 @@ describe('InvokeCommand', () => {
     expect(accented.json.value[0].Alias).toBe('cafe.bestellingen');
   });
 
-  it('NotFound → 404 with the ManagementObjectNotFoundException body, exactly', async () => {
+  // graph2otel internal/exoclient/errors.go: every cmdlet failure, "not found" included, is a
+  // 400 with the "Invalid Operation" envelope and the exception in details and innererror.
+  it('NotFound → 400 with the ManagementObjectNotFoundException envelope, exactly', async () => {
     for (const [cmdlet, params] of [
       ['Get-MailboxPermission', { Identity: 'nope@contoso.com' }],
       ['Get-Mailbox', { Identity: 'nope@contoso.com' }],
@@ -83,19 +88,48 @@ describe('InvokeCommand', () => {
       ['Get-Group', { Identity: 'nope@contoso.com' }],
     ] as const) {
       const r = await c.exo(cmdlet, params);
-      expect(r.status).toBe(404);
+      expect(r.status).toBe(400);
       expect(Object.keys(r.json)).toEqual(['error']);
-      expect(Object.keys(r.json.error)).toEqual(['code', 'message', 'details']);
-      expect(r.json.error.code).toBe('NotFound');
-      expect(r.json.error.message).toBe('Error executing cmdlet');
+      expect(Object.keys(r.json.error)).toEqual(['code', 'message', 'details', 'innererror']);
+      expect(r.json.error.code).toBe('BadRequest');
+      expect(r.json.error.message).toBe('Invalid Operation');
       expect(r.json.error.details).toHaveLength(1);
       expect(r.json.error.details[0].code).toBe('Client');
-      expect(r.json.error.details[0].message).toMatch(NOT_FOUND);
-      expect(NOT_FOUND.exec(r.json.error.details[0].message)![1]).toBe('nope@contoso.com');
+      const [, type, text] = /^\|([^|]+)\|(.*)$/.exec(r.json.error.details[0].message)!;
+      expect(type).toBe(NOT_FOUND_TYPE);
+      expect(NOT_FOUND_TEXT.exec(text!)![1]).toBe('nope@contoso.com');
+      expect(r.json.error.innererror).toEqual({ internalexception: { message: text, type: NOT_FOUND_TYPE } });
     }
     // A user mailbox is not a group.
     const notGroup = await c.exo('Get-DistributionGroupMember', { Identity: 'anna.jansen@contoso.com' });
-    expect(notGroup.status).toBe(404);
+    expect(notGroup.status).toBe(400);
+    expect(notGroup.json.error.innererror.internalexception.type).toBe(NOT_FOUND_TYPE);
+  });
+
+  // michev.info (non-mail-enabled security groups) and Microsoft Learn, Get-Recipient
+  // (mail-enabled objects only): such a group is known to Get-Group alone.
+  it('a security group that is not mail-enabled: Get-Group finds it, Get-Recipient and Get-DistributionGroupMember do not', async () => {
+    const grp = await c.exo('Get-Group', { Identity: 'GG-Archief-Beheer' });
+    expect(grp.status).toBe(200);
+    expect(grp.json.value).toEqual([
+      expect.objectContaining({ Name: 'GG-Archief-Beheer', RecipientTypeDetails: 'UniversalSecurityGroup', GroupType: 'Universal, SecurityEnabled', WindowsEmailAddress: '', Members: ['Tom De Wilde', 'Vincent Leclercq'] }),
+    ]);
+    for (const cmdlet of ['Get-Recipient', 'Get-DistributionGroupMember']) {
+      const r = await c.exo(cmdlet, { Identity: 'GG-Archief-Beheer' });
+      expect([cmdlet, r.status, r.json.error.innererror.internalexception.type]).toEqual([cmdlet, 400, NOT_FOUND_TYPE]);
+    }
+    const all = await c.exoAll('Get-Recipient', { ResultSize: 'Unlimited' });
+    expect(all.items.map((x) => x.Name)).not.toContain('GG-Archief-Beheer');
+  });
+
+  // graph2otel internal/exoclient/exoclient.go: an empty result may come without `value`.
+  it('an empty result has no value: an empty group, a filter that matches nothing', async () => {
+    const members = await c.exo('Get-DistributionGroupMember', { Identity: 'SG-Facilities-Invallers', ResultSize: 'Unlimited' });
+    expect(members.status).toBe(200);
+    expect(Object.keys(members.json)).toEqual(['@odata.context', '@adminapi.warnings']);
+    const none = await c.exo('Get-Mailbox', { RecipientTypeDetails: 'SharedMailbox', Filter: "DisplayName -eq 'Nothing'", ResultSize: 'Unlimited' });
+    expect(none.status).toBe(200);
+    expect(none.json).not.toHaveProperty('value');
   });
 
   it('Get-MailboxPermission rows: documented columns, SELF, SID, Deny, inherited, ReadPermission', async () => {
@@ -138,10 +172,11 @@ describe('InvokeCommand', () => {
     ]);
     expect((await c.exo('Get-Recipient', { Identity: 'renee.dubois@contoso.com' })).json.value[0].DisplayName).toBe('Renée Dubois');
     const recAll = await c.exoAll('Get-Recipient', { ResultSize: 'Unlimited' });
-    expect(recAll.items).toHaveLength(85);
+    // 60 users + 21 mailboxes + 5 mail-enabled groups (the non-mail-enabled one is no recipient).
+    expect(recAll.items).toHaveLength(86);
     const grp = await c.exo('Get-Group', { Identity: 'sg-hr-team@contoso.com' });
     expect(grp.json.value[0]).toMatchObject({ Name: 'SG-HR-Team', RecipientTypeDetails: 'MailUniversalSecurityGroup', Members: ['Hanna Mulder', 'Ivo de Boer', 'SG-HR-Managers'] });
-    expect((await c.exo('Get-Group', {})).json.value).toHaveLength(4);
+    expect((await c.exo('Get-Group', {})).json.value).toHaveLength(6);
   });
 
   it('Get-DistributionGroupMember: reduced recipients without UPN (unless memberUpn), nested group visible', async () => {
@@ -169,7 +204,7 @@ describe('OPATH filters', () => {
   const names = async (filter: string) => {
     const r = await c.exo('Get-Mailbox', { RecipientTypeDetails: 'SharedMailbox', Filter: filter, ResultSize: 'Unlimited' });
     expect(r.status, `${filter}: ${r.text}`).toBe(200);
-    return (r.json.value as { DisplayName: string }[]).map((m) => m.DisplayName).sort();
+    return ((r.json.value ?? []) as { DisplayName: string }[]).map((m) => m.DisplayName).sort();
   };
 
   it.each([
@@ -203,8 +238,9 @@ describe('OPATH filters', () => {
     const r = await c.exo('Get-Mailbox', { RecipientTypeDetails: 'SharedMailbox', Filter: filter, ResultSize: 'Unlimited' });
     expect(r.status).toBe(400);
     expect(r.json.error.code).toBe('BadRequest');
-    expect(r.json.error.message).toBe('Error executing cmdlet');
+    expect(r.json.error.message).toBe('Invalid Operation');
     expect(r.json.error.details[0].message).toContain("Cannot bind parameter 'Filter'");
+    expect(r.json.error.innererror.internalexception.type).toBe('Microsoft.Exchange.Management.Tasks.OPathFilterException');
   });
 });
 
@@ -231,13 +267,29 @@ describe('paging and ResultSize', () => {
     expect(items).toHaveLength(20);
   });
 
-  it('applies the default ResultSize when none is sent, with a warning', async () => {
-    const { items, pages } = await ca.exoAll('Get-User', {});
-    expect(items).toHaveLength(15);
-    expect(pages[0]!.json['@adminapi.warnings'][0]).toMatch(/only the first 15 items are returned/);
-    expect((await ca.exoAll('Get-User', { ResultSize: 10 })).items).toHaveLength(10);
-    expect((await ca.exoAll('Get-User', { ResultSize: '20' })).items).toHaveLength(20);
-    expect((await ca.exoAll('Get-User', { ResultSize: 'unlimited' })).items).toHaveLength(81);
+  // graph2otel (live-measured): a reply cut by ResultSize, or by the default of 1000, carries
+  // a non-empty @adminapi.warnings and an @odata.nextLink that cannot be followed.
+  it('a reply cut by ResultSize: one page, a warning, and a link that cannot be followed', async () => {
+    const ten = await c.exo('Get-User', { ResultSize: 10 });
+    expect(ten.json.value).toHaveLength(10);
+    expect(ten.json['@adminapi.warnings']).toEqual(['There are more results available than are currently displayed. To view them, increase the value for the ResultSize parameter.']);
+    const link = ten.json['@odata.nextLink'] as string;
+    expect(link).toMatch(/InvokeCommand\?\$skiptoken=/);
+    const next = await c.exo('Get-User', { ResultSize: 10 }, { url: link });
+    expect(next.status).toBe(400);
+    expect(next.json.error.message).toBe('Expired or Invalid pagination request. Default Expiry time is 00:30:00');
+    // Exactly ResultSize objects: nothing was cut, no warning, no link.
+    const all = await c.exo('Get-User', { ResultSize: 81 });
+    expect([all.json.value.length, all.json['@adminapi.warnings'], all.json['@odata.nextLink']]).toEqual([81, [], undefined]);
+    expect((await c.exoAll('Get-User', { ResultSize: 'unlimited' })).items).toHaveLength(81);
+  });
+
+  it('applies the default ResultSize when none is sent, with a warning (cut at the page size too)', async () => {
+    const r = await ca.exo('Get-User', {});
+    expect(r.json.value).toHaveLength(7);
+    expect(r.json['@adminapi.warnings'][0]).toMatch(/only the first 15 items are returned/);
+    const next = await ca.exo('Get-User', {}, { url: r.json['@odata.nextLink'] });
+    expect(next.status).toBe(400);
   });
 });
 
@@ -266,11 +318,22 @@ describe('$batch', () => {
     expect(r.status).toBe(200);
     expect(Object.keys(r.json)).toEqual(['responses']);
     const [a, b, nf] = r.json.responses;
-    expect([a.id, a.status, b.id, b.status, nf.id, nf.status]).toEqual(['1', 200, '2', 200, '3', 404]);
+    expect([a.id, a.status, b.id, b.status, nf.id, nf.status]).toEqual(['1', 200, '2', 200, '3', 400]);
     expect(a.body.value.map((x: { User: string }) => x.User)).toContain('bram.devries@contoso.com');
     expect(b.body.value.map((x: { User: string }) => x.User)).toContain('SG-HR-Team');
-    expect(nf.body.error.code).toBe('NotFound');
+    expect(nf.body.error.innererror.internalexception.type).toBe(NOT_FOUND_TYPE);
     expect(emu.stats().cmdlets['Get-MailboxPermission']!.requests).toBeGreaterThanOrEqual(3);
+  });
+
+  // docs/wire-formats.md ($batch; the module and CIPP-API New-ExoRequest.ps1 send the
+  // preference): without odata.continue-on-error the service may stop at the first failure.
+  it('stops at the first failed sub-request (424 for the rest) unless asked to continue on error', async () => {
+    const token = await c.token();
+    const requests = [sub('1', 'nope@contoso.com', 'InvokeCommand'), sub('2', 'finance@contoso.com', 'InvokeCommand'), sub('3', 'hr@contoso.com', 'InvokeCommand')];
+    const stop = await c.call('POST', batchUrl(), { headers: { authorization: `Bearer ${token}` }, body: { requests } });
+    expect(stop.json.responses.map((r: { status: number }) => r.status)).toEqual([400, 424, 424]);
+    const go = await c.call('POST', batchUrl(), { headers: { authorization: `Bearer ${token}`, Prefer: 'odata.continue-on-error' }, body: { requests } });
+    expect(go.json.responses.map((r: { status: number }) => r.status)).toEqual([400, 200, 200]);
   });
 
   it('more than 10 → 400; no token → 401', async () => {
@@ -307,11 +370,11 @@ describe('auth and request errors', () => {
     expect((await c.exo('Get-Mailbox', { Identity: 'hr' }, { url: '/adminapi/beta/contoso.onmicrosoft.com/InvokeCommand' })).status).toBe(200);
   });
 
-  it('app role without a directory role, and an unknown cmdlet → 403 with an empty body', async () => {
+  it('app role without a directory role, and an unknown cmdlet → 403 with a body of NUL bytes', async () => {
     const noRole = await c.exo('Get-Mailbox', {}, { token: emu.mintToken({ directoryRoles: [] }) });
-    expect([noRole.status, noRole.text]).toEqual([403, '']);
+    expect([noRole.status, noRole.text]).toEqual([403, NULS]);
     const unknown = await c.exo('Set-Mailbox', { Identity: 'hr' });
-    expect([unknown.status, unknown.text]).toEqual([403, '']);
+    expect([unknown.status, unknown.text]).toEqual([403, NULS]);
   });
 
   it('null Parameters, unknown parameters, bad ResultSize or RecipientTypeDetails → 400 error shape', async () => {

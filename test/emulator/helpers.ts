@@ -108,7 +108,8 @@ export class Client {
       url = r.json['@odata.nextLink'];
       if (!url) break;
     }
-    return { pages, items: pages.flatMap((p) => p.json.value) };
+    // An empty result has no `value` (as live).
+    return { pages, items: pages.flatMap((p) => p.json.value ?? []) };
   }
 
   hid(method: string, path: string, body?: object, auth = HELLOID_AUTH): Promise<Res> {

@@ -42,7 +42,7 @@ function exchangeSource(mailboxes: Promise<Mailbox[]>): ExchangeSource {
     listMailboxes: () => mailboxes,
     listUsers: async () => USERS,
     readPermissions: async (m) => m,
-    resolveGroups: async (): Promise<ExchangeGroup[]> => [],
+    resolveGroups: async () => ({ groups: [] as ExchangeGroup[], failedLookups: [] }),
   };
 }
 
