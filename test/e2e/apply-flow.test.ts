@@ -36,8 +36,8 @@ describe('apply: plan → approve → apply → plan', () => {
   });
   afterAll(async () => e?.stop());
 
-  it('applies all 12 changes, journals each, writes a full receipt and valid --json, and converges', async () => {
-    expect(plan.changes).toHaveLength(12);
+  it('applies all 13 changes, journals each, writes a full receipt and valid --json, and converges', async () => {
+    expect(plan.changes).toHaveLength(13);
     expect(plan.groups).toHaveLength(9);
 
     const approve = await e.run(['approve', 'plan.yaml', '--by', 'Reviewer', '--comment', 'checked with the owners']);

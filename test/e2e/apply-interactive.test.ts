@@ -36,7 +36,7 @@ describe.skipIf(!hasScript)('apply on a terminal without an approval', () => {
     const before = helloidWrites(e.emulator);
     const r = await onTerminal(e, ['apply', 'plan.yaml'], 'y');
     expect(r.out).toContain('This plan has no recorded approval');
-    expect(r.out).toContain('Plan: 10 to add, 2 to remove');
+    expect(r.out).toContain('Plan: 11 to add, 2 to remove');
     expect(r.code).toBe(3);
     expect(r.out).toContain('was not confirmed. Nothing was changed.');
     expect(helloidWrites(e.emulator)).toBe(before);

@@ -282,10 +282,10 @@ describe('example GitHub Actions pipeline against the emulator', () => {
     for (const f of ['plans/plan.yaml', 'desired-state.yaml', 'plan.md']) expect(existsSync(path.join(planWs1, f)), f).toBe(true);
     const doc = readPlanDoc(path.join(planWs1, 'plans/plan.yaml'));
     expect(doc.signature).toMatch(/^hmac-sha256:/);
-    expect(doc.changes).toHaveLength(12);
+    expect(doc.changes).toHaveLength(13);
     expect(doc.approvals).toEqual([]);
     const md = readFileSync(path.join(planWs1, 'plan.md'), 'utf8');
-    expect(md).toContain('**10 to add, 2 to remove, 0 kept**');
+    expect(md).toContain('**11 to add, 2 to remove, 0 kept**');
     expect(md).toContain(doc.digest);
     expect(j.summary).toContain(md.trim());
     // plan.md is local only (.gitignore); plan and desired state are what the PR commits.
@@ -296,7 +296,7 @@ describe('example GitHub Actions pipeline against the emulator', () => {
   let approved: PlanDoc;
   it('the plan is proposed on ownersync/plan; the reviewer approves it (ownersync approve --by) and pushes', async () => {
     const doc = readPlanDoc(path.join(planWs1, 'plans/plan.yaml'));
-    propose(planWs1, 'ownersync plan: 10 to add, 2 to remove');
+    propose(planWs1, 'ownersync plan: 11 to add, 2 to remove');
     const reviewer = await reviewerApproves();
     // What reached origin: the same plan body and digest, plus one approval bound to it.
     w.git(reviewer, 'fetch', '--quiet', 'origin');

@@ -124,7 +124,7 @@ describe('plan and the removal safety limits (demo: 2 removals of 28 current mem
     expect(r.code, show(r)).toBe(0);
     expect(r.newFiles).toEqual(['override-state.yaml', 'override.md', 'override.yaml']);
     const plan = parse(e.read('override.yaml')) as PlanFile;
-    expect(plan.summary).toEqual({ add: 10, remove: 2, kept: 0 });
+    expect(plan.summary).toEqual({ add: 11, remove: 2, kept: 0 });
     expect(plan.overrides).toEqual([{ kind: 'limits', violations: [{ rule: 'maxRemovals', message: '2 removals exceed sync.limits.maxRemovals (1)' }] }]);
     expect(r.stdout).toContain('Overrides recorded in this plan:');
     expect(r.stdout).toContain('--override-limits: 2 removals exceed sync.limits.maxRemovals (1)');

@@ -56,7 +56,7 @@ beforeAll(async () => {
   expect(r.code, show(r)).toBe(0);
   clean = parse(e.read('clean.yaml')) as PlanFile;
   cleanState = e.read('clean-state.yaml');
-  expect(clean.summary).toEqual({ add: 10, remove: 2, kept: 0 });
+  expect(clean.summary).toEqual({ add: 11, remove: 2, kept: 0 });
 });
 afterAll(async () => {
   await Promise.allSettled([brokenRun, cappedRun]);

@@ -65,7 +65,7 @@ describe('plan against a previous desired state after Exchange changed out of ba
     const keys = plan.changes.map((c) => `${c.action}|${c.groupName}|${c.userName}`);
     expect(keys).not.toContain('remove|Facilities Resource Owners|pieter.bakker@contoso.com');
     expect(keys).toContain('remove|Salarisadministratie Resource Owners|kim.nguyen@contoso.com');
-    expect(plan.summary).toEqual({ add: 10, remove: 2, kept: 0 });
+    expect(plan.summary).toEqual({ add: 11, remove: 2, kept: 0 });
 
     expect(second.stdout).toContain('Changes in Exchange since the previous desired state:');
     expect(second.stdout).toMatch(/^\+\s+- upn: pieter\.bakker@contoso\.com$/m);

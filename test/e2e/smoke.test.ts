@@ -13,7 +13,7 @@ describe('demo tenant, plan → approve → apply → plan', () => {
     const plan = await e.run(['plan', '--detailed-exitcode']);
     expect(plan.stderr).not.toMatch(/Error/);
     expect(plan.code).toBe(2);
-    expect(plan.stdout).toContain('Plan: 10 to add, 2 to remove, 0 kept.');
+    expect(plan.stdout).toContain('Plan: 11 to add, 2 to remove, 0 kept.');
     const approve = await e.run(['approve', 'plan.yaml', '--by', 'Reviewer']);
     expect(approve.code).toBe(0);
     const apply = await e.run(['apply', 'plan.yaml']);
