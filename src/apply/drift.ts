@@ -1,25 +1,23 @@
 /**
- * Drift check: has HelloID moved since the plan was made? Per affected group, the
- * current members are compared with the members observed at plan time and with the
- * planned result. Apply proceeds only when every group is at one of those two
- * points — or provably between them because an earlier run of this same plan was
- * interrupted (the journal shows the writes that explain every difference).
- * Anything else means someone else changed the group, and the reviewed plan no
- * longer describes what apply would do.
+ * Drift check: has HelloID moved since the plan was made, or since an earlier run of
+ * this same plan? Per affected group, the current members (from the live read) are
+ * compared with what HelloID must look like if nobody but this plan touched it:
+ *
+ * - equal to the planned result → `done`;
+ * - equal to the observed set with exactly the journal's settled changes (done or
+ *   already) applied → `pending` when the journal has none for the group, else
+ *   `in-progress` (a resume). A change the journal shows started or failed but not
+ *   settled may or may not have landed, so either state of that one member fits;
+ * - anything else → `drifted`: someone added, re-added or removed a member, and the
+ *   reviewed plan no longer describes what apply would do.
+ *
+ * Earlier versions accepted any state "explained" by the journal, so an administrator
+ * re-adding a member this plan had removed was not drift, and apply removed them again.
  */
 import { RefusedError } from '../errors.js';
-import type { HelloIdWriteApi } from '../helloid/types.js';
 import type { PlanFile } from '../plan/types.js';
-import { attemptedChanges, journalKey } from './journal.js';
-import { runPool } from '../pool.js';
+import { journalKey, settledChanges } from './journal.js';
 import type { DriftReport, GroupDrift, JournalEntry } from './types.js';
-
-export interface CheckDriftOptions {
-  /** Journal lines of this plan's digest (from readJournal); lets an interrupted apply resume. */
-  journal?: JournalEntry[];
-  /** Parallel member reads. @default 4 */
-  concurrency?: number;
-}
 
 const lc = (s: string): string => s.toLowerCase();
 
@@ -29,84 +27,91 @@ function sameSet(a: Set<string>, b: Set<string>): boolean {
   return true;
 }
 
-interface PlanIndex {
-  groups: Map<string, PlanFile['groups'][number]>;
-  /** journalKey of every planned change. */
-  changes: Set<string>;
-}
-const indexes = new WeakMap<PlanFile, PlanIndex>();
-
-function indexOf(plan: PlanFile): PlanIndex {
-  let idx = indexes.get(plan);
-  if (!idx) {
-    idx = {
-      groups: new Map(plan.groups.map((g) => [lc(g.groupGuid), g])),
-      changes: new Set(plan.changes.map((c) => journalKey(c.groupGuid, c.userGuid, c.action))),
-    };
-    indexes.set(plan, idx);
-  }
-  return idx;
-}
-
-/** Classify one group given its current members. Exported for table-driven tests. */
-export function classifyGroup(plan: PlanFile, groupGuid: string, currentMembers: string[], attempted: Set<string>): GroupDrift {
-  const idx = indexOf(plan);
-  const group = idx.groups.get(lc(groupGuid));
+/**
+ * Classify one group given its current members and this plan's journal lines.
+ * Exported for table-driven tests.
+ */
+export function classifyGroup(plan: PlanFile, groupGuid: string, currentMembers: readonly string[], journal: readonly JournalEntry[]): GroupDrift {
+  const group = plan.groups.find((g) => lc(g.groupGuid) === lc(groupGuid));
   if (!group) throw new Error(`classifyGroup: ${groupGuid} is not a group of this plan`);
   const current = new Set(currentMembers.map(lc));
   const observed = new Set(group.observedMembers.map(lc));
   const planned = new Set(group.plannedMembers.map(lc));
   const base = { groupGuid: group.groupGuid, groupName: group.groupName, currentMembers: [...current].sort() };
-
   if (sameSet(current, planned)) return { ...base, state: 'done', unexpectedMembers: [], missingMembers: [] };
-  if (sameSet(current, observed)) return { ...base, state: 'pending', unexpectedMembers: [], missingMembers: [] };
 
-  // Between observed and planned? Every addition must be a planned add and every
-  // absence a planned remove, each of which an earlier run of this plan attempted.
-  const explained = (user: string, action: 'add' | 'remove'): boolean => {
-    const key = journalKey(group.groupGuid, user, action);
-    return idx.changes.has(key) && attempted.has(key);
-  };
-  const unexpectedMembers = [...current].filter((u) => !observed.has(u) && !explained(u, 'add')).sort();
-  const missingMembers = [...observed].filter((u) => !current.has(u) && !explained(u, 'remove')).sort();
-  if (unexpectedMembers.length === 0 && missingMembers.length === 0) {
-    return { ...base, state: 'in-progress', unexpectedMembers, missingMembers };
+  const mine = journal.filter((e) => e.digest === plan.digest && lc(e.groupGuid) === lc(group.groupGuid));
+  const settled = settledChanges(mine);
+  const attempted = new Set(mine.map((e) => journalKey(e.groupGuid, e.userGuid, e.action)));
+  // Per member of a planned change: 'planned' (settled), 'either' (attempted, unsettled).
+  const expected = new Map<string, 'planned' | 'either'>();
+  for (const c of plan.changes) {
+    if (lc(c.groupGuid) !== lc(group.groupGuid)) continue;
+    const key = journalKey(c.groupGuid, c.userGuid, c.action);
+    if (settled.has(key)) expected.set(lc(c.userGuid), 'planned');
+    else if (attempted.has(key)) expected.set(lc(c.userGuid), 'either');
   }
-  return { ...base, state: 'drifted', unexpectedMembers, missingMembers };
+
+  const unexpectedMembers: string[] = [];
+  const missingMembers: string[] = [];
+  for (const u of new Set([...current, ...observed, ...planned])) {
+    const how = expected.get(u);
+    if (how === 'either') continue;
+    const shouldHave = how === 'planned' ? planned.has(u) : observed.has(u);
+    if (current.has(u) && !shouldHave) unexpectedMembers.push(u);
+    else if (!current.has(u) && shouldHave) missingMembers.push(u);
+  }
+  unexpectedMembers.sort();
+  missingMembers.sort();
+  if (unexpectedMembers.length > 0 || missingMembers.length > 0) return { ...base, state: 'drifted', unexpectedMembers, missingMembers };
+  return { ...base, state: sameSet(current, observed) ? 'pending' : 'in-progress', unexpectedMembers, missingMembers };
 }
 
-/** Read every affected group's members and classify it; never writes. */
-export async function checkDrift(plan: PlanFile, api: HelloIdWriteApi, options: CheckDriftOptions = {}): Promise<DriftReport> {
-  const attempted = attemptedChanges((options.journal ?? []).filter((e) => e.digest === plan.digest));
-  const perGroup: GroupDrift[] = new Array(plan.groups.length);
-  await runPool(plan.groups, options.concurrency ?? 4, async (g, i) => {
-    const members = await api.getGroupMembers(g.groupGuid);
-    perGroup[i] = classifyGroup(plan, g.groupGuid, members, attempted);
+/** Classify every affected group from its current members (by lower-case group GUID). Never reads or writes. */
+export function driftReport(plan: PlanFile, currentMembers: ReadonlyMap<string, readonly string[]>, journal: readonly JournalEntry[] = []): DriftReport {
+  const perGroup = plan.groups.map((g) => {
+    const members = currentMembers.get(lc(g.groupGuid));
+    if (!members) throw new Error(`driftReport: no members read for ${g.groupGuid}`);
+    return classifyGroup(plan, g.groupGuid, members, journal);
   });
-  const status = perGroup.some((g) => g.state === 'drifted')
-    ? 'drifted'
-    : perGroup.every((g) => g.state === 'done')
-      ? 'already-applied'
-      : 'ready';
+  const status = perGroup.some((g) => g.state === 'drifted') ? 'drifted' : perGroup.every((g) => g.state === 'done') ? 'already-applied' : 'ready';
   return { status, perGroup };
 }
 
-/** The refusal for a drifted report, naming each drifted group and its unexplained differences. */
-export function driftRefusal(plan: PlanFile, report: DriftReport, file = 'plan.yaml'): RefusedError {
-  const names = new Map<string, string>();
-  for (const c of [...plan.changes, ...plan.kept]) names.set(lc(c.userGuid), c.userName);
-  const who = (u: string): string => (names.has(u) ? `${names.get(u)} (${u})` : u);
+/** Every user GUID a drift refusal would name. */
+export function driftedUsers(report: DriftReport): string[] {
+  return [...new Set(report.perGroup.flatMap((g) => [...g.unexpectedMembers, ...g.missingMembers]))];
+}
+
+/**
+ * The refusal for a drifted report, naming each drifted group and its users by
+ * userName: from the plan, else from `names` (looked up in HelloID by the caller),
+ * else by GUID alone.
+ */
+export function driftRefusal(plan: PlanFile, report: DriftReport, file = 'plan.yaml', names: ReadonlyMap<string, string> = new Map()): RefusedError {
+  const known = new Map<string, string>();
+  for (const [guid, name] of names) known.set(lc(guid), name);
+  for (const c of [...plan.changes, ...plan.kept]) known.set(lc(c.userGuid), c.userName);
+  const who = (u: string): string => (known.has(u) ? `${known.get(u)} (${u})` : u);
   const drifted = report.perGroup.filter((g) => g.state === 'drifted');
   const lines = drifted.map((g) => {
+    const group = plan.groups.find((p) => lc(p.groupGuid) === lc(g.groupGuid));
+    const observed = new Set((group?.observedMembers ?? []).map(lc));
     const parts: string[] = [];
-    if (g.unexpectedMembers.length > 0) parts.push(`added since planning: ${g.unexpectedMembers.map(who).join(', ')}`);
-    if (g.missingMembers.length > 0) parts.push(`removed since planning: ${g.missingMembers.map(who).join(', ')}`);
+    const list = (us: string[], text: string): void => {
+      if (us.length > 0) parts.push(`${text}: ${us.map(who).join(', ')}`);
+    };
+    // A member observed at planning but expected gone was removed by an earlier run of this plan, and vice versa.
+    list(g.unexpectedMembers.filter((u) => !observed.has(u)), 'added since planning');
+    list(g.unexpectedMembers.filter((u) => observed.has(u)), 're-added after an earlier run of this plan removed them');
+    list(g.missingMembers.filter((u) => observed.has(u)), 'removed since planning');
+    list(g.missingMembers.filter((u) => !observed.has(u)), 'removed after an earlier run of this plan added them');
     return `  - ${g.groupName} (${g.groupGuid}): ${parts.join('; ')}`;
   });
   return new RefusedError(
     [
       `refusing to apply ${file}: HelloID changed since it was planned; ${drifted.length} group${drifted.length === 1 ? '' : 's'} drifted ` +
-        `(members equal neither those observed at plan time nor the planned result). Nothing was changed.`,
+        `(members equal neither those observed at plan time, nor the planned result, nor what this plan's journaled writes explain). Nothing was changed.`,
       ...lines,
       'Run `ownersync plan` again to plan against the current HelloID state.',
     ].join('\n'),

@@ -36,8 +36,9 @@ export interface ExecuteOptions {
   now?: () => Date;
   /**
    * Members read just before executing (from the drift check), by group guid. A change
-   * already in effect there is recorded as `already` without a write; a change the
-   * journal calls done but that is not in effect there any more is written again.
+   * already in effect there is recorded as `already` without a write. (A change the
+   * journal calls settled but that is not in effect any more cannot get here through
+   * applyPlan: the drift check refuses it. Called directly, it is written again.)
    */
   currentMembers?: ReadonlyMap<string, readonly string[]>;
   /** fsync every journal line. @default true */

@@ -66,11 +66,6 @@ export function settledChanges(entries: JournalEntry[]): Map<string, JournalEntr
   return out;
 }
 
-/** Every change key the journal shows was at least attempted (any outcome, `started` included). */
-export function attemptedChanges(entries: JournalEntry[]): Set<string> {
-  return new Set(entries.map((e) => journalKey(e.groupGuid, e.userGuid, e.action)));
-}
-
 /** Appends journal lines durably. */
 export class JournalWriter {
   readonly path: string;

@@ -1,6 +1,6 @@
 /**
- * `<plan>.lock`: keeps two applies of the same plan on one machine from writing at
- * once. The lock holds pid, host and time; a lock whose pid is dead on this same host
+ * The apply lock (one per HelloID target, see paths.ts): keeps two applies to the same
+ * HelloID on one machine from writing at once. The lock holds pid, host and time; a lock whose pid is dead on this same host
  * is stale and is taken over. A lock from another host cannot be checked from here
  * and is never broken automatically.
  *
@@ -27,6 +27,10 @@ export interface LockInfo {
   /** Random token: release removes the lock only if it is still ours. */
   token: string;
   digest?: string;
+  /** The HelloID base URL the lock is for (named in messages). */
+  target?: string;
+  /** The plan file being applied (named in messages). */
+  plan?: string;
 }
 
 export interface PlanLock {
@@ -39,6 +43,8 @@ export interface PlanLock {
 export interface AcquireLockOptions {
   now?: () => Date;
   digest?: string;
+  target?: string;
+  plan?: string;
   /** For tests: is `pid` alive on this host? @default process.kill(pid, 0) */
   isAlive?: (pid: number) => boolean;
   /** For tests. @default os.hostname() */
@@ -85,6 +91,9 @@ export function acquireLock(path: string, options: AcquireLockOptions = {}): Pla
     token: randomBytes(8).toString('hex'),
   };
   if (options.digest) info.digest = options.digest;
+  if (options.target) info.target = options.target;
+  if (options.plan) info.plan = options.plan;
+  const what = options.target ? `another apply to ${options.target}` : 'another apply';
 
   const tmp = `${path}.${info.pid}.${info.token}.tmp`;
   try {
@@ -107,7 +116,7 @@ export function acquireLock(path: string, options: AcquireLockOptions = {}): Pla
       if (holder === 'missing') continue; // released in between: try again
       if (holder === undefined) {
         throw new RefusedError(
-          `${path} exists but is not a valid ownersync lock; another apply of this plan may be running. ` +
+          `${path} exists but is not a valid ownersync lock; ${what} may be running. ` +
             `If none is, delete ${path} and run apply again.`,
         );
       }
@@ -125,14 +134,14 @@ export function acquireLock(path: string, options: AcquireLockOptions = {}): Pla
         continue;
       }
       throw new RefusedError(
-        `another apply of this plan is running (${path}: pid ${holder.pid} on ${holder.host}, since ${holder.since}); ` +
+        `${what} is running (${path}: ${holder.plan ? `${holder.plan}, ` : ''}pid ${holder.pid} on ${holder.host}, since ${holder.since}); ` +
           (sameHost
             ? `wait for it to finish. Nothing was changed by this run.`
             : `wait for it to finish. It cannot be checked from ${info.host}; if no apply is running on ${holder.host}, ` +
               `delete ${path} and run apply again.`),
       );
     }
-    throw new RefusedError(`${path}: could not take the apply lock (it keeps reappearing); another apply of this plan is starting. Try again.`);
+    throw new RefusedError(`${path}: could not take the apply lock (it keeps reappearing); ${what} is starting. Try again.`);
   } finally {
     try {
       unlinkSync(tmp);

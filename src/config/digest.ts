@@ -55,7 +55,11 @@ export function redactedConfig(cfg: EffectiveConfig): RedactedConfig {
       limits: { ...cfg.sync.limits },
     },
     plan: { expiresAfter: cfg.plan.expiresAfter, expiresAfterMs: cfg.plan.expiresAfterMs },
-    apply: { concurrency: cfg.apply.concurrency, requireSignature: cfg.apply.requireSignature },
+    apply: {
+      concurrency: cfg.apply.concurrency,
+      requireSignature: cfg.apply.requireSignature,
+      ...(cfg.apply.allowedSigners !== undefined ? { allowedSigners: cfg.apply.allowedSigners } : {}),
+    },
   };
 }
 
@@ -66,6 +70,12 @@ export function redactedConfig(cfg: EffectiveConfig): RedactedConfig {
  * in (client id, secret vs certificate, authority) and the plan/apply operating knobs
  * (expiry, concurrency, requireSignature) do not change what a plan says, so changing
  * them between plan and apply must not make apply refuse an approved plan.
+ *
+ * apply.allowedSigners is left out for the same reason, and on purpose: it is approval
+ * policy, which apply reads from the configuration it runs with. In the digest, adding
+ * the key after planning would make apply refuse every plan in flight as "made with
+ * another configuration" instead of applying the policy to it; out of it, the policy in
+ * force at apply time is the one that counts (and changing it is a reviewed commit).
  */
 export function digestedConfig(cfg: EffectiveConfig): Record<string, unknown> {
   const r = redactedConfig(cfg);

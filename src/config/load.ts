@@ -210,7 +210,7 @@ interface RawConfig {
     limits?: { maxRemovals?: number; maxRemovalPercent?: number; allowEmptyingGroups?: boolean };
   };
   plan?: { expiresAfter?: string };
-  apply?: { concurrency?: number; requireSignature?: boolean };
+  apply?: { concurrency?: number; requireSignature?: boolean; allowedSigners?: string };
 }
 
 /** The schema's `default` for a key; the schema is the one place defaults are written down. */
@@ -269,6 +269,8 @@ function complete(raw: RawConfig, baseDir: string, sourcePath: string, file: str
   if (ex.organization !== undefined) cfg.exchange.organization = ex.organization;
   if (ex.mailboxFilter !== undefined) cfg.exchange.mailboxFilter = ex.mailboxFilter;
   if (ex.clientSecret !== undefined) cfg.exchange.clientSecret = ex.clientSecret;
+  // Relative to the config file, like the certificate: the file travels with the repository.
+  if (raw.apply?.allowedSigners !== undefined) cfg.apply.allowedSigners = path.resolve(baseDir, raw.apply.allowedSigners);
   if (ex.certificate !== undefined) {
     cfg.exchange.certificate = { path: path.resolve(baseDir, ex.certificate.path) };
     if (ex.certificate.password !== undefined) cfg.exchange.certificate.password = ex.certificate.password;
@@ -336,6 +338,16 @@ export async function loadConfig(file: string, env: Env = process.env): Promise<
     } catch (err) {
       if (err instanceof ConfigError) throw err;
       fail([`${file}: exchange.certificate.path: cannot read ${cert.path}: ${errnoText(err)}`]);
+    }
+  }
+  const signers = cfg.apply.allowedSigners;
+  if (signers !== undefined) {
+    try {
+      const st = await stat(signers);
+      if (!st.isFile()) fail([`${file}: apply.allowedSigners: ${signers} is not a file`]);
+    } catch (err) {
+      if (err instanceof ConfigError) throw err;
+      fail([`${file}: apply.allowedSigners: cannot read ${signers}: ${errnoText(err)}`]);
     }
   }
   return cfg;

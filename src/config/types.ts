@@ -51,5 +51,10 @@ export interface EffectiveConfig {
   apply: {
     concurrency: number;
     requireSignature: boolean;
+    /**
+     * Absolute path of the allowed-signers file (resolved against the config file's
+     * directory): when set, only approvals SSH-signed by a key listed there count.
+     */
+    allowedSigners?: string;
   };
 }

@@ -10,3 +10,4 @@ export { planProblems, consistencyProblems, normGuid } from './validate.js';
 export { schemaProblems, PLAN_SCHEMA_URL } from './schema.js';
 export { approve, type ApproveOptions } from './approve.js';
 export { sshSignDigest, sshVerifyDigest, SSH_NAMESPACE, type SshVerifyResult } from './ssh-signature.js';
+export { approvalStatuses, describeApproval, type ApprovalKind, type ApprovalStatus } from './approval-status.js';

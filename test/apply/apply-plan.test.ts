@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
@@ -12,9 +13,12 @@ import { FakeHelloId } from './fake-helloid.js';
 let dir: string;
 let cleanup: () => void;
 let planPath: string;
+/** The target lock: in the lock dir, named after sha256 of the (lower-case) HelloID URL. */
+let lockFile: string;
 beforeEach(() => {
   ({ dir, cleanup } = tempDir());
   planPath = join(dir, 'plan.yaml');
+  lockFile = join(dir, `ownersync-apply-${createHash('sha256').update('https://contoso.helloid.com').digest('hex').slice(0, 16)}.lock`);
 });
 afterEach(() => cleanup());
 
@@ -27,7 +31,7 @@ function writeApproved(plan: PlanFile = makePlan()): PlanFile {
 }
 
 function options(api: FakeHelloId, patch: Partial<ApplyPlanOptions> = {}): ApplyPlanOptions {
-  return { planPath, config: makeConfig(), configDigest: CONFIG_DIGEST, api, now: () => LATER, autoApprove: false, ...patch };
+  return { planPath, config: makeConfig(), configDigest: CONFIG_DIGEST, api, now: () => LATER, autoApprove: false, lockDir: dir, ...patch };
 }
 
 async function refused(p: Promise<unknown>): Promise<string> {
@@ -52,7 +56,7 @@ describe('applyPlan', () => {
     expect(result.receipt!.summary).toMatchObject({ done: 4, failed: 0 });
     expect(existsSync(`${planPath}.receipt.json`)).toBe(true);
     expect(existsSync(`${planPath}.journal.jsonl`)).toBe(true);
-    expect(existsSync(`${planPath}.lock`)).toBe(false);
+    expect(existsSync(lockFile)).toBe(false);
     expect(events).toEqual(['verified', 'drift', 'progress', 'progress', 'progress', 'progress', 'finished']);
     for (const g of plan.groups) expect(api.sorted(g.groupGuid)).toEqual([...g.plannedMembers].sort());
   });
@@ -64,7 +68,7 @@ describe('applyPlan', () => {
     expect(result).toMatchObject({ status: 'already-applied', exitCode: 0 });
     expect(result.receipt).toBeUndefined();
     expect(api.writes).toEqual([]);
-    expect(existsSync(`${planPath}.lock`)).toBe(false);
+    expect(existsSync(lockFile)).toBe(false);
   });
 
   it('refuses a drifted plan with zero writes and releases the lock', async () => {
@@ -73,7 +77,7 @@ describe('applyPlan', () => {
     api.members.get(G(1))!.add(U(42));
     expect(await refused(applyPlan(options(api)))).toMatch(/HelloID changed since it was planned; 1 group drifted/);
     expect(api.writes).toEqual([]);
-    expect(existsSync(`${planPath}.lock`)).toBe(false);
+    expect(existsSync(lockFile)).toBe(false);
   });
 
   it('refuses before reading HelloID when verification fails', async () => {
@@ -81,7 +85,7 @@ describe('applyPlan', () => {
     const api = FakeHelloId.fromPlan(makePlan());
     expect(await refused(applyPlan(options(api)))).toMatch(/has no approval/);
     expect(api.reads).toEqual([]);
-    expect(existsSync(`${planPath}.lock`)).toBe(false);
+    expect(existsSync(lockFile)).toBe(false);
   });
 
   it('refuses a tampered plan file (exit 3, not a read error)', async () => {
@@ -142,11 +146,11 @@ describe('applyPlan', () => {
   it('refuses while another live process holds the lock', async () => {
     const plan = writeApproved();
     // pid 1 is always alive (init); same host, so it is not stale.
-    writeFileSync(`${planPath}.lock`, JSON.stringify({ pid: 1, host: hostname(), since: '2025-03-01T11:59:00.000Z', token: 't' }));
+    writeFileSync(lockFile, JSON.stringify({ pid: 1, host: hostname(), since: '2025-03-01T11:59:00.000Z', token: 't' }));
     const api = FakeHelloId.fromPlan(plan);
-    expect(await refused(applyPlan(options(api)))).toMatch(/another apply of this plan is running .*pid 1 on/);
+    expect(await refused(applyPlan(options(api)))).toMatch(/another apply to https:\/\/contoso\.helloid\.com is running \(.*ownersync-apply-[0-9a-f]{16}\.lock: pid 1 on/);
     expect(api.reads).toEqual([]);
-    expect(existsSync(`${planPath}.lock`)).toBe(true);
+    expect(existsSync(lockFile)).toBe(true);
   });
 
   it('two concurrent applies of the same plan in one process: one runs, the other is refused', async () => {
@@ -160,5 +164,97 @@ describe('applyPlan', () => {
     expect(bad).toHaveLength(1);
     expect(bad[0]!.reason).toBeInstanceOf(RefusedError);
     expect(api.writes).toHaveLength(plan.changes.length);
+  });
+
+  it('resume after drift (issue 17 story 1): a member re-added after the journaled removal is drift, not a write', async () => {
+    const plan = writeApproved();
+    const api = FakeHelloId.fromPlan(plan);
+    api.failing.add(`${G(2)}/${U(4)}`);
+    expect((await applyPlan(options(api))).status).toBe('partial');
+    const before = api.writes.length;
+    // An administrator puts U2 back into Finance, whose removal the journal records as done.
+    api.members.get(G(1))!.add(U(2));
+    api.failing.clear();
+    const msg = await refused(applyPlan(options(api)));
+    expect(msg).toContain(`Finance Resource Owners (${G(1)}): re-added after an earlier run of this plan removed them: user2@contoso.com (${U(2)})`);
+    expect(api.writes.length).toBe(before);
+  });
+
+  it('refuses when a group was renamed or a user GUID belongs to someone else (no writes)', async () => {
+    const plan = writeApproved();
+    const renamed = FakeHelloId.fromPlan(plan);
+    renamed.groupInfo.set(G(2), { name: 'Payroll Resource Owners', source: 'Local' });
+    let msg = await refused(applyPlan(options(renamed)));
+    expect(msg).toContain(`group 'HR Resource Owners' (${G(2)}): HelloID now calls this group 'Payroll Resource Owners'`);
+    expect(renamed.writes).toEqual([]);
+
+    const caseOnly = FakeHelloId.fromPlan(plan);
+    caseOnly.groupInfo.set(G(2), { name: '  hr resource OWNERS ', source: null });
+    expect((await applyPlan(options(caseOnly))).status).toBe('applied');
+
+    const otherSource = FakeHelloId.fromPlan(plan);
+    otherSource.groupInfo.set(G(1), { name: 'Finance Resource Owners', source: 'AD' });
+    msg = await refused(applyPlan(options(otherSource)));
+    expect(msg).toContain(`group 'Finance Resource Owners' (${G(1)}): 'Finance Resource Owners' (source AD) is not a resource-owner group under this configuration`);
+
+    const swapped = FakeHelloId.fromPlan(plan);
+    swapped.users.set(U(4), 'ceo@contoso.com');
+    swapped.users.delete(U(5));
+    msg = await refused(applyPlan(options(swapped)));
+    expect(msg).toContain(`user 'user4@contoso.com' (${U(4)}): this GUID is HelloID user 'ceo@contoso.com', not 'user4@contoso.com'`);
+    expect(msg).toContain(`user 'user5@contoso.com' (${U(5)}): HelloID has no user with this GUID`);
+    expect(swapped.writes).toEqual([]);
+  });
+
+  it('reads each group once and each changed user once', async () => {
+    const plan = writeApproved();
+    const api = FakeHelloId.fromPlan(plan);
+    await applyPlan(options(api));
+    expect([...api.reads].sort()).toEqual([G(1), G(2)]);
+    expect([...api.userReads].sort()).toEqual([U(2), U(3), U(4), U(5)]);
+  });
+
+  it('repeats the live checks after the interactive confirmation', async () => {
+    const plan = makePlan();
+    writePlan(planPath, plan);
+    const api = FakeHelloId.fromPlan(plan);
+    // While the operator reads the plan, someone adds U42 to Finance.
+    const msg = await refused(applyPlan(options(api, { confirm: async () => (api.members.get(G(1))!.add(U(42)), true) })));
+    expect(msg).toMatch(/1 group drifted/);
+    expect(api.writes).toEqual([]);
+    const renamedMeanwhile = FakeHelloId.fromPlan(plan);
+    const msg2 = await refused(
+      applyPlan(options(renamedMeanwhile, { confirm: async () => (renamedMeanwhile.groupInfo.set(G(1), { name: 'Other Resource Owners', source: 'Local' }), true) })),
+    );
+    expect(msg2).toContain("HelloID now calls this group 'Other Resource Owners'");
+    expect(renamedMeanwhile.writes).toEqual([]);
+  });
+
+  it('dry run: every check, no lock, no write; would-apply, already-applied, or the refusal', async () => {
+    const plan = writeApproved();
+    const api = FakeHelloId.fromPlan(plan);
+    // A live lock of another apply does not stop a dry run.
+    writeFileSync(lockFile, JSON.stringify({ pid: 1, host: hostname(), since: '2025-03-01T11:59:00.000Z', token: 't' }));
+    const r = await applyPlan(options(api, { dryRun: true }));
+    expect(r).toMatchObject({ status: 'would-apply', exitCode: 0, dryRun: true });
+    expect(r.receipt).toBeUndefined();
+    expect(api.writes).toEqual([]);
+    expect(existsSync(`${planPath}.journal.jsonl`)).toBe(false);
+    expect((await applyPlan(options(FakeHelloId.fromPlan(plan, 'planned'), { dryRun: true }))).status).toBe('already-applied');
+    api.members.get(G(1))!.add(U(42));
+    expect(await refused(applyPlan(options(api, { dryRun: true })))).toMatch(/1 group drifted/);
+    expect(api.writes).toEqual([]);
+  });
+
+  it('dry run of an unapproved plan refuses (it asks nothing), unless --auto-approve', async () => {
+    const plan = makePlan();
+    writePlan(planPath, plan);
+    const api = FakeHelloId.fromPlan(plan);
+    const confirm = async (): Promise<boolean> => {
+      throw new Error('asked');
+    };
+    expect(await refused(applyPlan(options(api, { dryRun: true, confirm })))).toMatch(/has no approval/);
+    expect((await applyPlan(options(api, { dryRun: true, autoApprove: true }))).status).toBe('would-apply');
+    expect(api.writes).toEqual([]);
   });
 });

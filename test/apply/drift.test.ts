@@ -1,91 +1,90 @@
 import { describe, expect, it } from 'vitest';
-import { checkDrift, classifyGroup, driftRefusal } from '../../src/apply/drift.js';
-import { journalKey } from '../../src/apply/journal.js';
-import type { JournalEntry } from '../../src/apply/types.js';
+import { classifyGroup, driftRefusal, driftReport } from '../../src/apply/drift.js';
+import type { JournalEntry, JournalOutcome } from '../../src/apply/types.js';
 import { RefusedError } from '../../src/errors.js';
 import { G, makePlan, U } from '../plan/helpers.js';
-import { FakeHelloId } from './fake-helloid.js';
 
 // Finance (G1): observed [U1, U2], planned [U1, U3] (remove U2, add U3).
+// HR (G2): observed [U1], planned [U1, U4, U5].
 const plan = makePlan();
-const attempted = (...keys: Array<[number, number, 'add' | 'remove']>): Set<string> => new Set(keys.map(([g, u, a]) => journalKey(G(g), U(u), a)));
+const AT = '2025-03-01T12:00:00.000Z';
+const line = (g: number, u: number, action: 'add' | 'remove', outcome: JournalOutcome, digest = plan.digest): JournalEntry => ({
+  digest,
+  groupGuid: G(g),
+  userGuid: U(u),
+  action,
+  outcome,
+  at: AT,
+});
+const started = (g: number, u: number, a: 'add' | 'remove'): JournalEntry => line(g, u, a, 'started');
+const done = (g: number, u: number, a: 'add' | 'remove'): JournalEntry[] => [line(g, u, a, 'started'), line(g, u, a, 'done')];
 
 describe('classifyGroup (Finance: observed U1,U2 → planned U1,U3)', () => {
-  it.each([
-    ['equal to observed → pending', [U(1), U(2)], new Set<string>(), 'pending', [], []],
-    ['equal to planned → done', [U(3), U(1)], new Set<string>(), 'done', [], []],
-    ['GUID case does not matter', [U(1).toUpperCase(), U(3)], new Set<string>(), 'done', [], []],
-    ['half applied, journaled → in-progress', [U(1), U(2), U(3)], attempted([1, 3, 'add']), 'in-progress', [], []],
-    ['half applied (remove), journaled → in-progress', [U(1)], attempted([1, 2, 'remove']), 'in-progress', [], []],
-    ['half applied, not journaled → drifted', [U(1), U(2), U(3)], new Set<string>(), 'drifted', [U(3)], []],
-    ['journaled for the wrong action → drifted', [U(1), U(2), U(3)], attempted([1, 3, 'remove']), 'drifted', [U(3)], []],
-    ['someone else added a user → drifted', [U(1), U(2), U(9)], new Set<string>(), 'drifted', [U(9)], []],
-    ['someone else removed a kept user → drifted', [U(2)], attempted([1, 3, 'add']), 'drifted', [], [U(1)]],
-    ['planned plus an extra → drifted', [U(1), U(3), U(9)], attempted([1, 3, 'add'], [1, 2, 'remove']), 'drifted', [U(9)], []],
-    ['emptied → drifted', [], new Set<string>(), 'drifted', [], [U(1), U(2)]],
-  ])('%s', (_name, current, att, state, unexpected, missing) => {
-    const r = classifyGroup(plan, G(1), current, att);
+  it.each<[string, string[], JournalEntry[], string, string[], string[]]>([
+    ['equal to observed, no journal → pending', [U(1), U(2)], [], 'pending', [], []],
+    ['equal to planned → done', [U(3), U(1)], [], 'done', [], []],
+    ['equal to planned, whatever the journal says → done', [U(1), U(3)], done(1, 2, 'remove'), 'done', [], []],
+    ['GUID case does not matter', [U(1).toUpperCase(), U(3)], [], 'done', [], []],
+    ['add journaled done, in effect → in-progress', [U(1), U(2), U(3)], done(1, 3, 'add'), 'in-progress', [], []],
+    ['remove journaled done, in effect → in-progress', [U(1)], done(1, 2, 'remove'), 'in-progress', [], []],
+    ['add journaled "already" counts as done', [U(1), U(2), U(3)], [line(1, 3, 'add', 'already')], 'in-progress', [], []],
+    ['add started (outcome lost), landed → in-progress', [U(1), U(2), U(3)], [started(1, 3, 'add')], 'in-progress', [], []],
+    ['add started (outcome lost), not landed → pending', [U(1), U(2)], [started(1, 3, 'add')], 'pending', [], []],
+    ['add failed, landed anyway → in-progress', [U(1), U(2), U(3)], [started(1, 3, 'add'), line(1, 3, 'add', 'failed')], 'in-progress', [], []],
+    // Issue 17 story 1: the journal says U2's removal is done, but U2 is back.
+    ['remove journaled done, member re-added → drifted', [U(1), U(2)], done(1, 2, 'remove'), 'drifted', [U(2)], []],
+    ['add journaled done, member removed again → drifted', [U(1), U(2)], done(1, 3, 'add'), 'drifted', [], [U(3)]],
+    ['half applied, not journaled → drifted', [U(1), U(2), U(3)], [], 'drifted', [U(3)], []],
+    ['journaled for the wrong action → drifted', [U(1), U(2), U(3)], done(1, 3, 'remove'), 'drifted', [U(3)], []],
+    ['journaled for another group → drifted', [U(1), U(2), U(3)], done(2, 3, 'add'), 'drifted', [U(3)], []],
+    ['journal of another digest → drifted', [U(1), U(2), U(3)], [line(1, 3, 'add', 'done', `sha256:${'0'.repeat(64)}`)], 'drifted', [U(3)], []],
+    ['someone else added a user → drifted', [U(1), U(2), U(9)], [], 'drifted', [U(9)], []],
+    ['someone else removed a kept user → drifted', [U(2)], [started(1, 3, 'add')], 'drifted', [], [U(1)]],
+    ['planned plus an extra → drifted', [U(1), U(3), U(9)], [...done(1, 3, 'add'), ...done(1, 2, 'remove')], 'drifted', [U(9)], []],
+    ['emptied → drifted', [], [], 'drifted', [], [U(1), U(2)]],
+  ])('%s', (_name, current, journal, state, unexpected, missing) => {
+    const r = classifyGroup(plan, G(1), current, journal);
     expect(r.state).toBe(state);
     expect(r.unexpectedMembers).toEqual(unexpected);
     expect(r.missingMembers).toEqual(missing);
   });
 });
 
-describe('checkDrift', () => {
-  it('ready when every group is pending', async () => {
-    const api = FakeHelloId.fromPlan(plan);
-    const r = await checkDrift(plan, api);
-    expect(r.status).toBe('ready');
-    expect(r.perGroup.map((g) => g.state)).toEqual(['pending', 'pending']);
-    expect(api.reads.sort()).toEqual([G(1), G(2)]);
-    expect(api.writes).toEqual([]);
+describe('driftReport', () => {
+  const members = (g1: string[], g2: string[]): Map<string, string[]> => new Map([[G(1), g1], [G(2), g2]]);
+
+  it('ready when every group is pending; already-applied when every group is done', () => {
+    expect(driftReport(plan, members([U(1), U(2)], [U(1)])).status).toBe('ready');
+    expect(driftReport(plan, members([U(1), U(3)], [U(1), U(4), U(5)])).status).toBe('already-applied');
   });
 
-  it('already-applied when every group is done', async () => {
-    const r = await checkDrift(plan, FakeHelloId.fromPlan(plan, 'planned'));
-    expect(r.status).toBe('already-applied');
-  });
-
-  it('ready for a mix of done and pending groups (a resumed apply)', async () => {
-    const api = FakeHelloId.fromPlan(plan);
-    api.members.set(G(2), new Set(plan.groups[1]!.plannedMembers));
-    const r = await checkDrift(plan, api);
+  it('ready for a mix of done and pending groups (a resumed apply)', () => {
+    const r = driftReport(plan, members([U(1), U(2)], [U(1), U(4), U(5)]), [...done(2, 4, 'add'), ...done(2, 5, 'add')]);
     expect(r.status).toBe('ready');
     expect(r.perGroup.map((g) => g.state)).toEqual(['pending', 'done']);
   });
 
-  it('uses only journal lines of this digest', async () => {
-    const api = FakeHelloId.fromPlan(plan);
-    api.members.get(G(1))!.add(U(3));
-    const line = (digest: string): JournalEntry => ({ digest, groupGuid: G(1), userGuid: U(3), action: 'add', outcome: 'started', at: '2025-03-01T12:00:00.000Z' });
-    expect((await checkDrift(plan, api, { journal: [line(plan.digest)] })).status).toBe('ready');
-    expect((await checkDrift(plan, api, { journal: [line(`sha256:${'0'.repeat(64)}`)] })).status).toBe('drifted');
-  });
-
-  it('drifted when any group drifted, and the refusal lists the groups with names', async () => {
-    const api = FakeHelloId.fromPlan(plan);
-    api.members.get(G(2))!.add(U(9));
-    api.members.get(G(2))!.add(U(4)); // a planned add made by someone else: not journaled
-    api.members.get(G(2))!.delete(U(1));
-    const r = await checkDrift(plan, api);
+  it('drifted when any group drifted, and the refusal names groups and users (plan names, looked-up names, else GUIDs)', () => {
+    // HR: U9 and U4 (a planned add nobody journaled) appeared, U1 left.
+    const r = driftReport(plan, members([U(1), U(2)], [U(4), U(9), U(8)]));
     expect(r.status).toBe('drifted');
-    const err = driftRefusal(plan, r, 'plan.yaml');
+    const err = driftRefusal(plan, r, 'plan.yaml', new Map([[U(9), 'intruder@contoso.com']]));
     expect(err).toBeInstanceOf(RefusedError);
     expect(err.exitCode).toBe(3);
     expect(err.message).toBe(
       [
-        'refusing to apply plan.yaml: HelloID changed since it was planned; 1 group drifted (members equal neither those observed at plan time nor the planned result). Nothing was changed.',
-        `  - HR Resource Owners (${G(2)}): added since planning: user4@contoso.com (${U(4)}), ${U(9)}; removed since planning: ${U(1)}`,
+        'refusing to apply plan.yaml: HelloID changed since it was planned; 1 group drifted (members equal neither those observed at plan time, nor the planned result, nor what this plan\'s journaled writes explain). Nothing was changed.',
+        `  - HR Resource Owners (${G(2)}): added since planning: user4@contoso.com (${U(4)}), ${U(8)}, intruder@contoso.com (${U(9)}); removed since planning: ${U(1)}`,
         'Run `ownersync plan` again to plan against the current HelloID state.',
       ].join('\n'),
     );
   });
 
-  it('propagates a failed member read (nothing is written)', async () => {
-    const api = FakeHelloId.fromPlan(plan);
-    api.getGroupMembers = async () => {
-      throw new Error('GET https://contoso.helloid.com/api/v1/groups/x: 500');
-    };
-    await expect(checkDrift(plan, api)).rejects.toThrow(/500/);
+  it('a member re-added after the journaled removal is named as such', () => {
+    const r = driftReport(plan, members([U(1), U(2)], [U(1)]), done(1, 2, 'remove'));
+    expect(r.status).toBe('drifted');
+    expect(driftRefusal(plan, r, 'plan.yaml').message).toContain(
+      `  - Finance Resource Owners (${G(1)}): re-added after an earlier run of this plan removed them: user2@contoso.com (${U(2)})`,
+    );
   });
 });

@@ -1,5 +1,6 @@
 /** In-memory HelloIdWriteApi for unit tests of verification, drift and execution. */
-import type { AddOutcome, HelloIdWriteApi, RemoveOutcome } from '../../src/helloid/types.js';
+import type { HelloIdUser } from '../../src/core/types.js';
+import type { AddOutcome, HelloIdWriteApi, LiveGroup, RemoveOutcome } from '../../src/helloid/types.js';
 import type { PlanFile } from '../../src/plan/types.js';
 
 export interface FakeWrite {
@@ -10,6 +11,10 @@ export interface FakeWrite {
 
 export class FakeHelloId implements HelloIdWriteApi {
   readonly members = new Map<string, Set<string>>();
+  /** Group name and source by guid (what getGroup reports besides the members). */
+  readonly groupInfo = new Map<string, { name: string; source: string | null }>();
+  /** userName by user guid; a guid not here is a 404. */
+  readonly users = new Map<string, string>();
   readonly writes: FakeWrite[] = [];
   readonly reads: string[] = [];
   /** `group/user` pairs whose writes fail. */
@@ -21,7 +26,11 @@ export class FakeHelloId implements HelloIdWriteApi {
 
   static fromPlan(plan: PlanFile, which: 'observed' | 'planned' = 'observed'): FakeHelloId {
     const api = new FakeHelloId();
-    for (const g of plan.groups) api.members.set(g.groupGuid, new Set(which === 'observed' ? g.observedMembers : g.plannedMembers));
+    for (const g of plan.groups) {
+      api.members.set(g.groupGuid, new Set(which === 'observed' ? g.observedMembers : g.plannedMembers));
+      api.groupInfo.set(g.groupGuid, { name: g.groupName, source: 'Local' });
+    }
+    for (const c of [...plan.changes, ...plan.kept]) api.users.set(c.userGuid, c.userName);
     return api;
   }
 
@@ -35,6 +44,21 @@ export class FakeHelloId implements HelloIdWriteApi {
     this.reads.push(groupGuid);
     await new Promise((r) => setTimeout(r, 0));
     return [...this.group(groupGuid)];
+  }
+
+  async getGroup(groupGuid: string): Promise<LiveGroup> {
+    const members = await this.getGroupMembers(groupGuid);
+    const info = this.groupInfo.get(groupGuid) ?? { name: '', source: null };
+    return { groupGuid, name: info.name, source: info.source, members };
+  }
+
+  readonly userReads: string[] = [];
+
+  async getUser(userGuid: string): Promise<HelloIdUser | undefined> {
+    this.userReads.push(userGuid);
+    await new Promise((r) => setTimeout(r, 0));
+    const userName = this.users.get(userGuid);
+    return userName === undefined ? undefined : { userGuid, userName };
   }
 
   private async write<T>(op: 'add' | 'remove', groupGuid: string, userGuid: string, apply: () => T): Promise<T> {

@@ -37,13 +37,13 @@ describe('acquireLock', () => {
     const lock = acquireLock(lockPath);
     let err: unknown;
     try {
-      acquireLock(lockPath, { pid: process.pid + 100000, isAlive: () => true });
+      acquireLock(lockPath, { pid: process.pid + 100000, isAlive: () => true, target: 'https://contoso.helloid.com' });
     } catch (e) {
       err = e;
     }
     expect(err).toBeInstanceOf(RefusedError);
     expect((err as RefusedError).exitCode).toBe(3);
-    expect((err as Error).message).toMatch(new RegExp(`^another apply of this plan is running \\(${lockPath}: pid ${process.pid} on ${hostname()}, since .+\\); wait for it to finish\\.`));
+    expect((err as Error).message).toMatch(new RegExp(`^another apply to https://contoso.helloid.com is running \\(${lockPath}: pid ${process.pid} on ${hostname()}, since .+\\); wait for it to finish\\.`));
     // The holder's lock is untouched.
     expect(JSON.parse(readFileSync(lockPath, 'utf8')).pid).toBe(process.pid);
     lock.release();

@@ -7,6 +7,7 @@ import { OwnersyncError, RefusedError } from '../../src/errors.js';
 import { sign, signPlan } from '../../src/plan/signature.js';
 import { sshSignDigest } from '../../src/plan/ssh-signature.js';
 import type { PlanFile } from '../../src/plan/types.js';
+import { computeDigest } from '../../src/plan/digest.js';
 import { CONFIG_DIGEST, makeConfig, makePlan, NOW, TENANT, tempDir, U } from '../plan/helpers.js';
 
 const KEY = 'verify-test-signing-key-123';
@@ -145,6 +146,60 @@ describe('verifyPlan', () => {
     expect(refusal(signed, { ...all, config: makeConfig(), configDigest: CONFIG_DIGEST, now: LATER })).toMatch(/has no approval/);
   });
 
+  /** A plan body edited and its digest recomputed, as a hostile committer can. */
+  function rehashed(plan: PlanFile, edit: (p: PlanFile) => void): PlanFile {
+    const p = structuredClone(plan);
+    edit(p);
+    return { ...p, digest: computeDigest(p) };
+  }
+
+  it("refuses an expiresAt beyond createdAt plus the configuration's plan.expiresAfter, even with a recomputed digest", () => {
+    const plan = rehashed(makePlan(), (p) => (p.expiresAt = new Date(Date.parse(p.createdAt) + 30 * 86_400_000).toISOString()));
+    const msg = refusal(approved(plan), opts());
+    expect(msg).toBe(
+      `refusing to apply: plan.yaml is valid until 2025-03-31T10:00:00.000Z, 30d after it was planned (2025-03-01T10:00:00.000Z), but the configuration's plan.expiresAfter allows 72h. Run \`ownersync plan\` again and have the new plan approved.`,
+    );
+    // Exactly the window is fine.
+    const edge = rehashed(makePlan(), (p) => (p.expiresAt = new Date(Date.parse(p.createdAt) + 72 * 3_600_000).toISOString()));
+    expect(verifyPlan(approved(edge), opts()).approvals).toHaveLength(1);
+  });
+
+  it('refuses a createdAt in the future (it would stretch the window), allowing 5 minutes of clock skew', () => {
+    const future = (ms: number): PlanFile =>
+      rehashed(makePlan(), (p) => {
+        p.createdAt = new Date(LATER.getTime() + ms).toISOString();
+        p.expiresAt = new Date(LATER.getTime() + ms + 3_600_000).toISOString();
+      });
+    expect(refusal(approved(future(3_600_000)), opts())).toContain('plan.yaml says it was planned at 2025-03-01T13:00:00.000Z, which is in the future (now 2025-03-01T12:00:00.000Z)');
+    expect(verifyPlan(approved(future(4 * 60_000)), opts()).approvals).toHaveLength(1);
+  });
+
+  it("re-checks the configuration's limits; a violation counts only when the plan records an override for it", () => {
+    const strict = makeConfig();
+    strict.sync.limits.maxRemovals = 0;
+    const msg = refusal(approved(makePlan()), opts({ config: strict }));
+    expect(msg).toBe(
+      [
+        "refusing to apply: plan.yaml breaks the configuration's removal limits without a recorded override:",
+        '  - 1 removal exceeds sync.limits.maxRemovals (0)',
+        'Run `ownersync plan` again (with --override-limits if the removals are intended, so the reviewer sees the override).',
+      ].join('\n'),
+    );
+    const overridden = rehashed(makePlan(), (p) => (p.overrides = [{ kind: 'limits', violations: [{ rule: 'maxRemovals', message: '1 removal exceeds sync.limits.maxRemovals (0)' }] }]));
+    expect(verifyPlan(approved(overridden), opts({ config: strict })).approvals).toHaveLength(1);
+    // An override of another rule does not cover it.
+    const other = rehashed(makePlan(), (p) => (p.overrides = [{ kind: 'limits', violations: [{ rule: 'maxRemovalPercent', message: 'x' }] }]));
+    expect(refusal(approved(other), opts({ config: strict }))).toContain('1 removal exceeds sync.limits.maxRemovals (0)');
+  });
+
+  it('does not re-check maxRemovalPercent: its base (every managed group) is not in the plan', () => {
+    // 1 removal of the 3 members of the plan's affected groups is 33 % > 25 %, but the plan
+    // was made against 4 members (Sales is unaffected and not in the plan): 25 %, allowed.
+    const plan = makePlan();
+    expect(plan.groups.map((g) => g.groupName)).toEqual(['Finance Resource Owners', 'HR Resource Owners']);
+    expect(verifyPlan(approved(plan), opts()).approvals).toHaveLength(1);
+  });
+
   it('formats durations', () => {
     expect(formatDuration(72 * 3_600_000)).toBe('3d');
     expect(formatDuration(90 * 60_000)).toBe('90m');
@@ -181,6 +236,22 @@ describe.skipIf(!hasSshKeygen)('verifyPlan with an allowed-signers file', () => 
     expect(msg).toMatch(new RegExp(`^refusing to apply: plan\\.yaml has no approval with an SSH signature that verifies against ${signers} \\(bob: not SSH-signed; alice@contoso\\.com: .+\\)`));
     // Without an allowed-signers file the SSH signature is not required.
     expect(verifyPlan({ ...plan, approvals: [unsigned] }, opts()).approvals).toEqual([unsigned]);
+  });
+
+  it('apply.allowedSigners in the config: a plain approval does not count, a verified SSH-signed one does; the flag overrides it', () => {
+    const { plan, alice, signers } = setup();
+    const config = makeConfig();
+    config.apply.allowedSigners = signers;
+    const plain = { by: 'alice@contoso.com', at: LATER.toISOString(), digest: plan.digest };
+    const good = { ...plain, sshSignature: sshSignDigest(plan.digest, alice) };
+    expect(refusal({ ...plan, approvals: [plain] }, opts({ config }))).toContain(`plan.yaml has no approval with an SSH signature that verifies against ${signers} (alice@contoso.com: not SSH-signed)`);
+    const ok = verifyPlan({ ...plan, approvals: [plain, good] }, opts({ config }));
+    expect(ok.approvals).toEqual([good]);
+    expect(ok.allowedSigners).toBe(signers);
+    expect(ok.approvalStatuses.map((s) => s.kind)).toEqual(['plain', 'ssh-verified']);
+    const other = join(dir, 'other_signers');
+    writeFileSync(other, `bob@contoso.com ${readFileSync(`${alice}.pub`, 'utf8').trim()}\n`);
+    expect(refusal({ ...plan, approvals: [good] }, opts({ config, allowedSigners: other }))).toContain(`verifies against ${other}`);
   });
 
   it('a missing allowed-signers file is an error, not a silent pass', () => {

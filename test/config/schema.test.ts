@@ -34,6 +34,7 @@ const SPEC_KEYS: Record<string, unknown> = {
   'plan.expiresAfter': '72h',
   'apply.concurrency': 4,
   'apply.requireSignature': false,
+  'apply.allowedSigners': undefined,
 };
 
 /** [dotted path, node] for every property in the schema. */

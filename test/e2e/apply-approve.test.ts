@@ -51,7 +51,7 @@ describe('approvals', () => {
     expect(approved.approvals).toEqual([{ by: 'Jane Doe', at: expect.any(String), digest: v1.digest, comment: 'checked with the mailbox owners' }]);
     const shown = await e.run(['show', 'plan.yaml']);
     expect(shown.code, show(shown)).toBe(0);
-    expect(shown.stdout).toContain(`plan.yaml: ${v1.digest} · intact · unsigned · approved by Jane Doe · expires`);
+    expect(shown.stdout).toContain(`plan.yaml: ${v1.digest} · intact · unsigned · approved by Jane Doe (plain name, not signed) · expires`);
     copyFileSync(e.file('plan.yaml'), e.file('plan-v1.yaml'));
 
     // Re-plan (same HelloID, so the same changes, but a new createdAt and so a new digest).
@@ -92,6 +92,16 @@ describe('approvals', () => {
       ['alice@contoso.com', true],
     ]);
 
+    // show says what each approval is worth: without a file to check against, and with one.
+    const unchecked = await e.run(['show', 'plan.yaml']);
+    expect(unchecked.stdout).toContain('approved by Jane Doe (plain name, not signed), alice@contoso.com (SSH-signed, not verified: no allowed-signers file to verify it against) · expires');
+    const checked = await e.run(['show', 'plan.yaml', '--allowed-signers', 'allowed_signers']);
+    expect(checked.stdout).toContain('approved by Jane Doe (plain name, not signed), alice@contoso.com (SSH-signed, verified) · expires');
+    const md = await e.run(['show', 'plan.yaml', '--markdown', '--allowed-signers', 'allowed_signers']);
+    expect(md.stdout).toContain('| Approvals | Jane Doe (plain name, not signed), alice@contoso.com (SSH-signed, verified) |');
+    const wrong = await e.run(['show', 'plan.yaml', '--allowed-signers', 'other_signers']);
+    expect(wrong.stdout).toMatch(/alice@contoso\.com \(SSH-signed, not verified: [^)]+\) · expires/);
+
     // Against a file that lists only another principal, neither approval counts.
     const refused = await e.run(['apply', 'plan.yaml', '--allowed-signers', 'other_signers']);
     expect(refused.code, show(refused)).toBe(3);
@@ -105,7 +115,9 @@ describe('approvals', () => {
     // Against the file that lists alice: applied.
     const ok = await e.run(['apply', 'plan.yaml', '--allowed-signers', 'allowed_signers']);
     expect(ok.code, show(ok)).toBe(0);
-    expect(ok.stdout).toContain('approved by alice@contoso.com');
+    expect(ok.stdout).toContain(
+      'approved by alice@contoso.com (SSH-signed, verified); not counted (only verified SSH-signed approvals count, allowed signers: allowed_signers): Jane Doe (plain name, not signed)',
+    );
     expect(helloidWrites(e.emulator)).toBe(12);
     expect(snapshot(e.emulator)).toEqual(expectedAfter(before, plan));
   });

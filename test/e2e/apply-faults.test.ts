@@ -17,6 +17,7 @@ import {
   changeKey,
   collect,
   expectedAfter,
+  lockFileFor,
   makePlan,
   planKeys,
   readReceipt,
@@ -141,14 +142,14 @@ describe('apply against a misbehaving HelloID', () => {
     e.emulator.setFaults({ serviceLatencyMs: { helloid: 20 }, rules: [{ service: 'helloid', method: 'POST', action: 'hang', hangMs: 6000, times: 1 }] });
     const first = collect(e.spawnCli(['apply', file]));
     await waitFor(() => helloidWrites(e.emulator) >= 11, 'the first apply to make every write but the held one');
-    expect(existsSync(e.file(`${file}.lock`))).toBe(true);
+    expect(existsSync(lockFileFor(e))).toBe(true);
     const second = await e.run(['apply', file]);
     expect(second.code, show(second)).toBe(3);
-    expect(second.stderr).toContain(`another apply of this plan is running (${file}.lock: pid `);
+    expect(second.stderr).toContain(`another apply to ${e.emulator.url} is running (${lockFileFor(e)}: ${file}, pid `);
     expect(second.stderr).toContain('wait for it to finish. Nothing was changed by this run.');
     const a = await first;
     expect(a.code, show(a)).toBe(0);
-    expect(existsSync(e.file(`${file}.lock`))).toBe(false);
+    expect(existsSync(lockFileFor(e))).toBe(false);
     expect(snapshot(e.emulator)).toEqual(applied());
     expect(helloidWrites(e.emulator)).toBe(12);
     expect(tracker!.repeated()).toEqual([]);
@@ -160,7 +161,7 @@ describe('apply against a misbehaving HelloID', () => {
     const runs = await Promise.all([e.run(['apply', file]), e.run(['apply', file])]);
     const codes = runs.map((r) => r.code).sort();
     expect([[0, 0], [0, 3]], runs.map(show).join('\n\n')).toContainEqual(codes);
-    for (const r of runs) if (r.code === 3) expect(r.stderr).toContain('another apply of this plan is running');
+    for (const r of runs) if (r.code === 3) expect(r.stderr).toContain(`another apply to ${e.emulator.url} is running`);
     expect(snapshot(e.emulator)).toEqual(applied());
     expect(helloidWrites(e.emulator)).toBe(12);
     expect(tracker!.repeated()).toEqual([]);

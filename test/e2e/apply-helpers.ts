@@ -7,6 +7,7 @@
  * harness; nothing here calls product code except the YAML parser.
  */
 import type { ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Ajv, type ValidateFunction } from 'ajv';
@@ -170,6 +171,17 @@ export function replaceAfter(text: string, anchor: string, re: string | RegExp, 
 export function otherGuid(guid: string): string {
   const last = guid.at(-1)!;
   return guid.slice(0, -1) + (last === '0' ? '1' : '0');
+}
+
+/**
+ * Where apply's lock for this emulator lives: the OS temp dir of the CLI child (the
+ * harness passes no TMPDIR, so /tmp), named after sha256 of the lower-cased HelloID
+ * base URL — the target, not the plan file (issue 13 item 4).
+ */
+export function lockFileFor(e: Env): string {
+  const dir = e.env.TMPDIR ?? '/tmp';
+  const hash = createHash('sha256').update(e.emulator.url.replace(/\/+$/, '').toLowerCase()).digest('hex').slice(0, 16);
+  return path.join(dir, `ownersync-apply-${hash}.lock`);
 }
 
 /** A readable dump of a CLI run for assertion messages. */

@@ -25,6 +25,7 @@ import {
   snapshot,
   waitFor,
   writeLog,
+  lockFileFor,
   WriteTracker,
   type Membership,
   type PlanDoc,
@@ -72,7 +73,7 @@ describe('apply killed mid-apply, then run again', () => {
     expect(settled.length).toBeGreaterThanOrEqual(2);
     expect(settled.length + dangling.length).toBe(outcomeOf.size);
     expect(settled.length).toBeLessThan(12);
-    expect(existsSync(e.file('plan.yaml.lock'))).toBe(true);
+    expect(existsSync(lockFileFor(e))).toBe(true);
     // Let the emulator notice the dead client before counting what it received.
     await waitFor(() => e.emulator.stats().services.helloid.inFlight === 0, 'the in-flight request to be dropped');
 
@@ -80,7 +81,7 @@ describe('apply killed mid-apply, then run again', () => {
     e.emulator.setFaults({ serviceLatencyMs: { helloid: 0 } });
     const second = await e.run(['apply', 'plan.yaml']);
     expect(second.code, show(second)).toBe(0);
-    expect(existsSync(e.file('plan.yaml.lock'))).toBe(false);
+    expect(existsSync(lockFileFor(e))).toBe(false);
 
     // HelloID ends exactly in the planned state, every change executed exactly once.
     expect(snapshot(e.emulator)).toEqual(expectedAfter(before, plan));

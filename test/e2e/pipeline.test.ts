@@ -325,7 +325,7 @@ describe('example GitHub Actions pipeline against the emulator', () => {
     const proposed = j.step('proposed');
     expect(proposed.status, dump).toBe('ran');
     expect(proposed.outputs).toEqual({ proposed: 'true' });
-    expect(proposed.stdout).toContain('· intact · signed · approved by Reviewer · expires ');
+    expect(proposed.stdout).toContain('· intact · signed · approved by Reviewer (plain name, not signed) · expires ');
     const p = j.step('plan');
     expect(p.outputs).toEqual({ exitcode: '2' });
     expect(p.env?.OWNERSYNC_SIGNING_KEY).toBe(''); // previews are unsigned
@@ -335,7 +335,7 @@ describe('example GitHub Actions pipeline against the emulator', () => {
     expect(comment).toContain('> [!NOTE]');
     expect(comment).toContain('has **the same changes**');
     expect(comment).toContain(`| Digest | \`${approved.digest}\` |`);
-    expect(comment).toContain('| Approvals | Reviewer |');
+    expect(comment).toContain('| Approvals | Reviewer (plain name, not signed) |');
     expect(helloidWrites(e.emulator)).toBe(0);
   });
 

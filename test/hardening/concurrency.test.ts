@@ -1,13 +1,15 @@
 /**
- * Apply and a lock someone else left beside the plan (<plan>.lock), written by hand:
+ * Apply and a lock someone else left (the target's lock in the OS temp dir, see
+ * src/apply/paths.ts), written by hand:
  * a dead pid on this host is stale and taken over (apply proceeds); a live pid, a lock
  * from another host, or a file that is not a lock refuses with exit 3, changes nothing
  * in HelloID and leaves that lock file alone.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { lockFileFor } from '../e2e/apply-helpers.js';
 import { setup, type Env } from '../e2e/harness.js';
 import { expectNoStack, helloidWriteRequests, planJson } from './helpers.js';
 
@@ -47,12 +49,13 @@ beforeAll(async () => {
 
 afterAll(async () => {
   if (live?.pid !== undefined && live.exitCode === null) live.kill('SIGTERM');
+  if (e) rmSync(lockFileFor(e), { force: true });
   await e?.stop();
 });
 
 describe('apply with a lock file already there', () => {
   for (const [name, content, why] of [
-    ['a live pid on this host', () => lockText(live!.pid!), /another apply of this plan is running .*pid \d+/],
+    ['a live pid on this host', () => lockText(live!.pid!), /another apply to .* is running .*pid \d+/],
     ['a lock from another host', () => lockText(1, 'some-other-ci-runner'), /some-other-ci-runner.*delete/s],
     ['a file that is not a lock', () => 'garbage\n', /not a valid ownersync lock/],
     ['an empty file', () => '', /not a valid ownersync lock/],
@@ -60,16 +63,16 @@ describe('apply with a lock file already there', () => {
     it(`refuses with exit 3 and changes nothing: ${name}`, async () => {
       const plan = planCopy();
       const text = content();
-      writeFileSync(e.file(`${plan}.lock`), text);
+      writeFileSync(lockFileFor(e), text);
       e.emulator.resetStats();
       const r = await e.run(['apply', plan]);
       expect(r.code, r.stdout + r.stderr).toBe(3);
       expect(r.stderr).toMatch(why);
-      expect(r.stderr).toContain(`${plan}.lock`);
+      expect(r.stderr).toContain(lockFileFor(e));
       expectNoStack(r.stderr);
       expect(helloidWriteRequests(e.emulator)).toBe(0);
       // The other holder's lock is left as it was.
-      expect(readFileSync(e.file(`${plan}.lock`), 'utf8')).toBe(text);
+      expect(readFileSync(lockFileFor(e), 'utf8')).toBe(text);
       expect(existsSync(e.file(`${plan}.receipt.json`))).toBe(false);
     });
   }
@@ -77,13 +80,13 @@ describe('apply with a lock file already there', () => {
   it('takes over a stale lock (dead pid on this host) and applies the plan', async () => {
     const plan = planCopy();
     const pid = await deadPid();
-    writeFileSync(e.file(`${plan}.lock`), lockText(pid));
+    writeFileSync(lockFileFor(e), lockText(pid));
     e.emulator.resetStats();
     const r = await e.run(['apply', plan]);
     expect(r.code, r.stdout + r.stderr).toBe(0);
     expect(r.stdout).toMatch(/Apply complete/);
     expect(helloidWriteRequests(e.emulator)).toBe(12);
     // Released at the end.
-    expect(existsSync(e.file(`${plan}.lock`))).toBe(false);
+    expect(existsSync(lockFileFor(e))).toBe(false);
   });
 });

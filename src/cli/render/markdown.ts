@@ -5,6 +5,7 @@
  * points at the plan artifact.
  */
 import type { Change } from '../../core/types.js';
+import { approvalStatuses, describeApproval, type ApprovalStatus } from '../../plan/approval-status.js';
 import type { PlanFile } from '../../plan/types.js';
 
 /** GitHub's comment limit is 65,536; stay clear of it. */
@@ -23,8 +24,12 @@ function escHtml(s: string): string {
   return s.replace(/[&<>"]/g, (ch) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[ch] as string);
 }
 
-/** `opts.intact`: whether the plan still hashes to its digest (the caller checks once). */
-export function renderPlanMarkdown(plan: PlanFile, opts: { intact: boolean; limit?: number; artifactHint?: string }): string {
+/**
+ * `opts.intact`: whether the plan still hashes to its digest (the caller checks once).
+ * `opts.approvals`: each approval's worth, as the caller verified it (show); without
+ * it, SSH-signed approvals are listed as not verified.
+ */
+export function renderPlanMarkdown(plan: PlanFile, opts: { intact: boolean; limit?: number; artifactHint?: string; approvals?: ApprovalStatus[] }): string {
   const limit = opts.limit ?? MARKDOWN_LIMIT;
   const { add, remove, kept } = plan.summary;
   const head: string[] = [];
@@ -39,7 +44,8 @@ export function renderPlanMarkdown(plan: PlanFile, opts: { intact: boolean; limi
   head.push(`| Digest | \`${plan.digest}\` |`);
   head.push(`| Created | ${plan.createdAt} |`);
   head.push(`| Expires | ${plan.expiresAt} |`);
-  head.push(`| Approvals | ${plan.approvals.filter((a) => a.digest === plan.digest).map((a) => esc(a.by)).join(', ') || 'none yet'} |`);
+  const approvals = opts.approvals ?? approvalStatuses(plan);
+  head.push(`| Approvals | ${approvals.map((s) => esc(describeApproval(s))).join(', ') || 'none yet'} |`);
   head.push('');
   if (!opts.intact) {
     head.push('> [!CAUTION]');
