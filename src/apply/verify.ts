@@ -159,7 +159,7 @@ function expiryRefusal(plan: PlanFile, file: string, config: EffectiveConfig, no
  * maxRemovals and allowEmptyingGroups need only the affected groups and are exact.
  */
 function limitsRefusal(plan: PlanFile, file: string, config: EffectiveConfig): string | undefined {
-  const groups: ManagedGroup[] = plan.groups.map((g) => ({ ...g, mailboxDisplayName: g.mailbox, complete: true }));
+  const groups: ManagedGroup[] = plan.groups.map((g) => ({ ...g, mailboxDisplayName: g.mailbox, holdReasons: [] }));
   const overridden = new Set(plan.overrides.flatMap((o) => o.violations).map(violationKey));
   const unrecorded = checkLimits(groups, plan.changes, config.sync.limits).filter(
     (v) => v.rule !== 'maxRemovalPercent' && !overridden.has(violationKey(v)),
