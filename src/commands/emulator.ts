@@ -15,6 +15,7 @@ import { BaseCommand } from '../cli/base-command.js';
 import { OwnersyncError, UsageError } from '../errors.js';
 import { start, type Emulator, type Faults } from '../emulator/index.js';
 import { demoConfigText } from '../sync/demo.js';
+import { plural } from '../cli/plural.js';
 
 /** examples/demo-tenant.yaml: the compiled file is dist/commands/emulator.js, the package root two levels up. */
 export const DEFAULT_FIXTURE = fileURLToPath(new URL('../../examples/demo-tenant.yaml', import.meta.url));
@@ -26,7 +27,7 @@ export function renderBanner(emu: Emulator, fixturePath: string): string {
   const env = emu.env();
   const lines = [
     'ownersync emulator: Entra ID, Exchange Online admin API and HelloID',
-    `  fixture   ${fixturePath} (${emu.model.displayName}: ${shared} shared mailboxes, ${ex.users.filter((u) => u.kind === 'user').length} users, ${emu.state.helloid.groups.length} HelloID groups)`,
+    `  fixture   ${fixturePath} (${emu.model.displayName}: ${plural(shared, 'shared mailbox', 'shared mailboxes')}, ${plural(ex.users.filter((u) => u.kind === 'user').length, 'user')}, ${plural(emu.state.helloid.groups.length, 'HelloID group')})`,
     `  base URL  ${emu.url}`,
     `  CA        ${emu.caPath}`,
     `  control   ${emu.url}/_emulator/stats   (Authorization: Bearer ${emu.controlToken})`,
@@ -147,7 +148,7 @@ export class EmulatorCommand extends BaseCommand {
       if (flags['write-env']) this.log(`Wrote ${flags['write-env']}; load it in the shell that runs ownersync:  ${loadHint(flags['write-env'])}`);
       const sig = await EmulatorCommand.waitForStop();
       const s = emu.stats();
-      this.logToStderr(`\n${sig}: stopping after ${s.totals.requests} requests (${s.totals.status429} × 429, ${s.totals.status5xx} × 5xx).`);
+      this.logToStderr(`\n${sig}: stopping after ${plural(s.totals.requests, 'request')} (${s.totals.status429} × 429, ${s.totals.status5xx} × 5xx).`);
     } finally {
       await emu.stop();
     }
