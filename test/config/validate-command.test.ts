@@ -80,7 +80,7 @@ describe('ownersync validate', () => {
       variant((o) => {
         o.exchange.mailboxFilter = "DisplayName -like 'Shared-*'";
         o.exchange.expandGroups = false;
-        o.sync = { ...o.sync, groupPrefix: 'MBX-', groupSuffix: '', groupSource: 'AzureAD', removeMembers: true, protectedUsers: [] };
+        o.sync = { ...(o.sync as object), groupPrefix: 'MBX-', groupSuffix: '', groupSource: 'AzureAD', removeMembers: true, protectedUsers: [] };
       }),
     );
     const { out, error } = await run(['-c', p]);
