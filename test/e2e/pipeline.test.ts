@@ -27,10 +27,9 @@
  *  - actions/upload-artifact, actions/cache/restore + save, actions/github-script (PR
  *    comment): GitHub services. The test reads the files from the workspace; the cache
  *    restore is a miss, as on a first run.
- *  - the whole `propose` job of ownersync-plan.yml: `gh pr list/create/edit/close`,
- *    `git push` with the job's token and actions/download-artifact all need GitHub. The
- *    test does what its commit step does (main + one commit with plans/plan.yaml and
- *    desired-state.yaml, force-pushed to ownersync/plan) by hand.
+ *  - in the `propose` job, actions/download-artifact: the test copies the plan job's
+ *    files to new-plan/ as the artifact would; `gh pr …` goes to the gh shim (no open
+ *    PR; the calls are recorded); `git push` goes to the temp origin.
  * Expressions: only those in EXPRS / CONDS below are known; the runner fails the test
  * on any other `${{ }}` or `if:` in a job it runs.
  */
@@ -59,6 +58,8 @@ const NOT_RUN: Record<string, string> = {
   'Restore the journal of an earlier apply of this plan': 'actions/cache/restore (GitHub); treated as a cache miss',
   'Upload the receipt and the journal': 'actions/upload-artifact (GitHub); the test reads the files from the workspace',
   'Save the journal for a re-run': 'actions/cache/save (GitHub)',
+  'uses:actions/download-artifact@v4': 'actions/download-artifact (GitHub); the test copies the plan files to new-plan/',
+  'Post or update the plan comment': 'actions/github-script, GitHub API (the propose job)',
 };
 
 /** Every `${{ }}` the run steps and their env use, with the value GitHub would give. */
@@ -73,6 +74,7 @@ const EXPRS: ExprTable = {
   'github.repository': (s) => s.ctx.repository,
   'github.run_id': (s) => s.ctx.runId,
   'github.token': () => 'github-token-for-the-gh-shim',
+  'github.event.repository.default_branch': (s) => s.ctx.defaultBranch,
   // steps.<id>.outputs.<name> is the runner's one pattern rule.
 };
 
@@ -89,6 +91,11 @@ const CONDS: CondTable = {
   "github.ref == 'refs/heads/main'": (s) => s.ctx.ref === 'refs/heads/main',
   "always() && steps.apply.outputs.exitcode != ''": (s) => (s.steps.apply?.exitcode ?? '') !== '',
   "always() && steps.apply.outputs.exitcode != '0'": (s) => (s.steps.apply?.exitcode ?? '') !== '0',
+  // propose job: after the plan job.
+  "needs.plan.outputs.exitcode == '2' || needs.plan.outputs.exitcode == '0'": (s) => ['0', '2'].includes(s.ctx.needs?.plan?.exitcode ?? ''),
+  "needs.plan.outputs.exitcode == '0'": (s) => s.ctx.needs?.plan?.exitcode === '0',
+  "needs.plan.outputs.exitcode == '2'": (s) => s.ctx.needs?.plan?.exitcode === '2',
+  "steps.commit.outputs.updated == 'true'": (s) => s.steps.commit?.updated === 'true',
   // replan job: after the apply job, only when it saw exit 3.
   "always() && needs.apply.outputs.exitcode == '3'": (s) => s.ctx.needs?.apply?.exitcode === '3',
 };
@@ -176,16 +183,26 @@ describe('example GitHub Actions pipeline against the emulator', () => {
 
   const readJson = <T>(file: string): T => JSON.parse(readFileSync(file, 'utf8')) as T;
 
-  /** What the propose job's commit step does (it needs gh and a push token): main + one commit with the plan, force-pushed. */
-  function propose(planWorkspace: string, title: string): void {
-    const bot = w.clone('plan-bot');
-    w.git(bot, 'switch', '--quiet', '-C', PLAN_BRANCH);
-    mkdirSync(path.join(bot, 'plans'), { recursive: true });
-    copyFileSync(path.join(planWorkspace, 'plans/plan.yaml'), path.join(bot, 'plans/plan.yaml'));
-    copyFileSync(path.join(planWorkspace, 'desired-state.yaml'), path.join(bot, 'desired-state.yaml'));
-    w.git(bot, 'add', 'plans/plan.yaml', 'desired-state.yaml');
-    w.git(bot, 'commit', '--quiet', '-m', title);
-    w.git(bot, 'push', '--quiet', '--force', 'origin', `HEAD:refs/heads/${PLAN_BRANCH}`);
+  /**
+   * The propose job of ownersync-plan.yml after `planJob`: its run steps, with the plan
+   * job's files where actions/download-artifact would put them. Returns the gh calls.
+   */
+  async function propose(planWorkspace: string, planJob: JobResult): Promise<string[]> {
+    const ws = w.clone('job-propose');
+    for (const f of ['plans/plan.yaml', 'desired-state.yaml', 'plan.md']) {
+      mkdirSync(path.dirname(path.join(ws, 'new-plan', f)), { recursive: true });
+      copyFileSync(path.join(planWorkspace, f), path.join(ws, 'new-plan', f));
+    }
+    writeFileSync(ghCalls, '');
+    const j = await job(planWf, 'propose', ws, context('workflow_dispatch', { needs: { plan: planJob.jobOutputs } }));
+    const dump = describeJob(j);
+    expect(j.status, dump).toBe('success');
+    expect(j.step('commit').outputs.updated, dump).toBe('true');
+    // What reached origin: main plus one commit with the plan and the desired state.
+    w.git(ws, 'fetch', '--quiet', 'origin');
+    expect(w.git(ws, 'show', `origin/${PLAN_BRANCH}:plans/plan.yaml`)).toBe(readFileSync(path.join(planWorkspace, 'plans/plan.yaml'), 'utf8'));
+    expect(w.git(ws, 'rev-parse', `origin/${PLAN_BRANCH}^`).trim()).toBe(w.git(ws, 'rev-parse', 'origin/main').trim());
+    return readFileSync(ghCalls, 'utf8').split('\n').filter(Boolean);
   }
 
   /** The reviewer's commands from docs/ci.md §4(a), in their own fresh clone; returns the clone. */
@@ -303,9 +320,11 @@ describe('example GitHub Actions pipeline against the emulator', () => {
   });
 
   let planWs1: string;
+  let planJob1: JobResult;
   it('plan job (Run workflow on main): changes (exit 2) pass the job; plan, desired state and plan.md written; the plan is in the job summary', async () => {
     planWs1 = w.clone('job-plan-1');
     const j = await job(planWf, 'plan', planWs1, context('workflow_dispatch'));
+    planJob1 = j;
     const dump = describeJob(j);
     expect(j.status, dump).toBe('success');
     expect(j.steps.map((s) => [s.label, s.status])).toEqual([
@@ -344,7 +363,8 @@ describe('example GitHub Actions pipeline against the emulator', () => {
   let approved: PlanDoc;
   it('the plan is proposed on ownersync/plan; the reviewer approves it (ownersync approve --by) and pushes', async () => {
     const doc = readPlanDoc(path.join(planWs1, 'plans/plan.yaml'));
-    propose(planWs1, 'ownersync plan: 10 to add, 2 to remove');
+    const calls = await propose(planWs1, planJob1);
+    expect(calls.filter((c) => c.startsWith('pr create'))).toEqual([expect.stringMatching(/^pr create --head ownersync\/plan --base main --title ownersync plan: 10 to add, 2 to remove \(\d{4}-\d\d-\d\d\) --body-file pr-body\.md$/)]);
     const reviewer = await reviewerApproves();
     // What reached origin: the same plan body and digest, plus one approval bound to it.
     w.git(reviewer, 'fetch', '--quiet', 'origin');
@@ -491,7 +511,7 @@ describe('example GitHub Actions pipeline against the emulator', () => {
     expect(pj.step('plan').outputs).toEqual({ exitcode: '2' });
     const plan2 = readPlanDoc(path.join(planWs, 'plans/plan.yaml'));
     expect(plan2.changes.map((c) => [c.action, c.groupGuid, c.userGuid])).toEqual([['add', removedAdd.groupGuid, removedAdd.userGuid]]);
-    propose(planWs, 'ownersync plan: 1 to add, 0 to remove');
+    await propose(planWs, pj);
     const reviewer = await reviewerApproves();
 
     // After the approval, a hand edit of the plan (one userGuid line) is pushed and merged.
@@ -557,7 +577,8 @@ describe('example GitHub Actions pipeline against the emulator', () => {
     expect(pj.jobOutputs).toEqual({ exitcode: '2' });
     const plan3 = readPlanDoc(path.join(planWs, 'plans/plan.yaml'));
     expect(plan3.changes.map((c) => [c.action, c.groupGuid, c.userGuid])).toEqual([['add', removedAdd.groupGuid, removedAdd.userGuid]]);
-    propose(planWs, 'ownersync plan: 1 to add, 0 to remove');
+    // The propose job opens the fresh plan PR by itself (gh pr create).
+    expect((await propose(planWs, pj)).filter((c) => c.startsWith('pr create'))).toHaveLength(1);
     await reviewerApproves();
 
     // Before the merge, someone adds a member to that group by hand: HelloID drifts from the plan.
@@ -589,7 +610,9 @@ describe('example GitHub Actions pipeline against the emulator', () => {
         ['remove', removedAdd.groupGuid, outsider.userGUID],
       ].sort(),
     );
-    propose(freshWs, 'ownersync plan: 1 to add, 1 to remove');
+    expect((await propose(freshWs, fj)).filter((c) => c.startsWith('pr create'))).toEqual([
+      expect.stringMatching(/^pr create --head ownersync\/plan --base main --title ownersync plan: 1 to add, 1 to remove \(/),
+    ]);
     await reviewerApproves();
     expect(applyTriggers(mergePlanPr())).toBe(true);
     const aj = await job(applyWf, 'apply', w.clone('job-apply-4'), context('push'));
