@@ -3,9 +3,14 @@
 // tenant: plan → show → approve → apply → plan again (no changes). The emulator runs
 // in this process; every step is the real CLI in a child process, trusting the
 // emulator's CA through NODE_EXTRA_CA_CERTS exactly as a user would.
+//
+// Each step prints its command line and then runs exactly that line through the
+// system shell (sh, or cmd.exe on Windows), with an `ownersync` shim on PATH: what is
+// printed is what ran, so it can be pasted. Arguments with spaces are double-quoted,
+// which both shells read the same way.
 import { spawn } from 'node:child_process';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { chmodSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { delimiter, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -22,22 +27,37 @@ const say = (title, text) => {
   if (text) process.stdout.write(`${text}\n`);
 };
 
+/** One argument as both sh and cmd.exe read it: bare when safe, else in double quotes. */
+function quote(arg) {
+  if (/^[A-Za-z0-9_./:=@+-]+$/.test(arg)) return arg;
+  if (/["$`\\%!]/.test(arg)) throw new Error(`demo argument ${JSON.stringify(arg)} cannot be quoted the same way for sh and cmd.exe`);
+  return `"${arg}"`;
+}
+
 const emulator = await start({ fixture: fileURLToPath(DEMO_FIXTURE_URL) });
 let failed = false;
 try {
   const s = emulator.clientSettings();
   writeFileSync(join(work, 'ownersync.yaml'), demoConfigText({ tenantId: s.tenantId, organization: s.organization, clientId: s.clientId, url: emulator.url }));
-  const env = { ...process.env, ...demoEnv(emulator), NODE_EXTRA_CA_CERTS: emulator.caPath };
+  // `ownersync` on PATH for the shell: this checkout's CLI.
+  const shimDir = join(work, '.bin');
+  mkdirSync(shimDir);
+  writeFileSync(join(shimDir, 'ownersync'), `#!/bin/sh\nexec "${process.execPath}" "${join(root, 'bin/run.js')}" "$@"\n`);
+  chmodSync(join(shimDir, 'ownersync'), 0o755);
+  writeFileSync(join(shimDir, 'ownersync.cmd'), `@"${process.execPath}" "${join(root, 'bin', 'run.js')}" %*\r\n`);
+  const pathKey = Object.keys(process.env).find((k) => k.toUpperCase() === 'PATH') ?? 'PATH';
+  const env = { ...process.env, ...demoEnv(emulator), NODE_EXTRA_CA_CERTS: emulator.caPath, [pathKey]: `${shimDir}${delimiter}${process.env[pathKey] ?? ''}` };
   delete env.GITHUB_STEP_SUMMARY;
 
   // Asynchronous spawn: the emulator answers from this process's event loop.
   const run = async (args, expectCodes, title, text) => {
     say(title, text);
-    process.stdout.write(`$ ownersync ${args.join(' ')}\n`);
-    const child = spawn(process.execPath, [join(root, 'bin/run.js'), ...args], { cwd: work, env, stdio: 'inherit' });
+    const line = ['ownersync', ...args].map(quote).join(' ');
+    process.stdout.write(`$ ${line}\n`);
+    const child = spawn(line, { cwd: work, env, stdio: 'inherit', shell: true });
     const status = await new Promise((res) => child.on('close', (code) => res(code)));
     if (!expectCodes.includes(status)) {
-      process.stderr.write(`\nDemo step failed: 'ownersync ${args.join(' ')}' exited ${status} (expected ${expectCodes.join(' or ')}).\n`);
+      process.stderr.write(`\nDemo step failed: '${line}' exited ${status} (expected ${expectCodes.join(' or ')}).\n`);
       failed = true;
       throw new Error('demo step failed');
     }

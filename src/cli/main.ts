@@ -12,9 +12,10 @@ export function exitCodeFor(err: unknown): number {
   if (err instanceof OwnersyncError) return err.exitCode;
   if (err instanceof Errors.ExitError) return err.oclif.exit ?? ExitCode.ERROR;
   if (err instanceof Errors.CLIError) {
-    // Parse errors, unknown flags/commands: oclif marks them exit 2.
+    // Parse errors and unknown flags: oclif marks them exit 2. An unknown command:
+    // @oclif/plugin-not-found exits 127. All are usage errors (spec §4: 64).
     const exit = (err as Errors.CLIError).oclif?.exit;
-    if (exit === 2 || exit === undefined) return ExitCode.USAGE;
+    if (exit === 2 || exit === 127 || exit === undefined) return ExitCode.USAGE;
     return exit;
   }
   return ExitCode.ERROR;
@@ -36,7 +37,7 @@ export async function main(argv: string[], entryUrl: string): Promise<void> {
     const code = exitCodeFor(err);
     const message = err instanceof Error ? err.message : String(err);
     let text = `Error: ${message}`;
-    if (code === ExitCode.USAGE && !message.includes('--help')) text += `\nSee 'ownersync --help' for usage.`;
+    if (code === ExitCode.USAGE && !/--help|\bhelp\b/.test(message)) text += `\nSee 'ownersync --help' for usage.`;
     if (isDebug(argv) && err instanceof Error && err.stack) text += `\n${err.stack}`;
     process.stderr.write(`${redact(text)}\n`);
     process.exitCode = code;

@@ -3,14 +3,20 @@
  * API and HelloID until SIGINT/SIGTERM, and print what a user needs to point
  * ownersync (in another shell) at it: the base URL, the CA file and the
  * NODE_EXTRA_CA_CERTS line, the emulator-only credentials, an ownersync.yaml snippet
- * and the control token.
+ * and the control token. --write-config / --write-env put the config and the
+ * environment in files, so the README's quick start runs as printed: the emulator in
+ * one shell, ownersync in another.
  */
 import { Flags } from '@oclif/core';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BaseCommand } from '../cli/base-command.js';
-import { UsageError } from '../errors.js';
+import { OwnersyncError, UsageError } from '../errors.js';
 import { start, type Emulator, type Faults } from '../emulator/index.js';
 import { startReplay, type Replay } from '../emulator/replay.js';
+import { demoConfigText } from '../sync/demo.js';
+import { plural } from '../cli/plural.js';
 
 /** examples/demo-tenant.yaml: the compiled file is dist/commands/emulator.js, the package root two levels up. */
 export const DEFAULT_FIXTURE = fileURLToPath(new URL('../../examples/demo-tenant.yaml', import.meta.url));
@@ -22,7 +28,7 @@ export function renderBanner(emu: Emulator, fixturePath: string): string {
   const env = emu.env();
   const lines = [
     'ownersync emulator: Entra ID, Exchange Online admin API and HelloID',
-    `  fixture   ${fixturePath} (${emu.model.displayName}: ${shared} shared mailboxes, ${ex.users.filter((u) => u.kind === 'user').length} users, ${emu.state.helloid.groups.length} HelloID groups)`,
+    `  fixture   ${fixturePath} (${emu.model.displayName}: ${plural(shared, 'shared mailbox', 'shared mailboxes')}, ${plural(ex.users.filter((u) => u.kind === 'user').length, 'user')}, ${plural(emu.state.helloid.groups.length, 'HelloID group')})`,
     `  base URL  ${emu.url}`,
     `  CA        ${emu.caPath}`,
     `  control   ${emu.url}/_emulator/stats   (Authorization: Bearer ${emu.controlToken})`,
@@ -38,6 +44,44 @@ export function renderBanner(emu: Emulator, fixturePath: string): string {
   return lines.join('\n');
 }
 
+/** First line of every file this command writes: only such files are overwritten. */
+const WRITTEN_MARK = '# Written by `ownersync emulator`';
+
+/**
+ * The config for this emulator. For the bundled demo tenant it is the demo's config
+ * (with its sync section: owner groups "<mailbox> Resource Owners", removeMembers on),
+ * the one `npm run demo` uses; for another fixture the bare connection settings.
+ */
+export function emulatorConfigText(emu: Emulator, fixturePath: string): string {
+  const s = emu.clientSettings();
+  const body =
+    resolve(fixturePath) === resolve(DEFAULT_FIXTURE) && s.clientSecret
+      ? demoConfigText({ tenantId: s.tenantId, organization: s.organization, clientId: s.clientId, url: emu.url })
+      : emu.configSnippet();
+  return `${WRITTEN_MARK} for the emulator at ${emu.url}; it is rewritten on the next start.\n${body}`;
+}
+
+/** The environment for the shell that runs ownersync: POSIX `export`, or PowerShell `$env:` for a .ps1 file. */
+export function emulatorEnvText(emu: Emulator, file: string): string {
+  const ps = file.toLowerCase().endsWith('.ps1');
+  const lines = Object.entries(emu.env()).map(([k, v]) => (ps ? `$env:${k} = '${v.replace(/'/g, "''")}'` : `export ${k}=${shellQuote(v)}`));
+  return [`${WRITTEN_MARK}: emulator-only credentials, accepted nowhere else. Load it with:  ${loadHint(file)}`, ...lines, ''].join('\n');
+}
+
+/** How to load the env file into the current shell (a bare name needs ./ or .\\ to be found). */
+export function loadHint(file: string): string {
+  if (file.toLowerCase().endsWith('.ps1')) return `. ${/[\\/]/.test(file) ? file : `.\\${file}`}`;
+  return `. ${file.includes('/') ? file : `./${file}`}`;
+}
+
+/** Writes `text` to `file` unless it is a file this command did not write (a real config is never overwritten). */
+function writeOwnFile(file: string, text: string, flag: string, mode: number): void {
+  if (existsSync(file) && !readFileSync(file, 'utf8').startsWith(WRITTEN_MARK)) {
+    throw new UsageError(`${flag} ${file}: the file exists and was not written by \`ownersync emulator\`; refusing to overwrite it. Choose another file name.`);
+  }
+  writeFileSync(file, text, { mode });
+}
+
 function shellQuote(v: string): string {
   return /^[A-Za-z0-9_./:@%+=-]+$/.test(v) ? v : `'${v.replace(/'/g, "'\\''")}'`;
 }
@@ -48,6 +92,8 @@ export class EmulatorCommand extends BaseCommand {
     'Serves a tenant fixture over HTTPS on 127.0.0.1 with a throwaway CA, prints how to point ownersync at it, and runs until Ctrl+C. Fault controls (latency, concurrency limits, random failures) can be set here and changed at run time through the control endpoints under /_emulator/ (GET stats, POST faults, POST reset-stats, /_emulator/helloid/groups/…), which require the printed control token.';
   static override examples = [
     '<%= config.bin %> emulator',
+    '<%= config.bin %> emulator --write-config ownersync.yaml --write-env emulator.env',
+    '<%= config.bin %> emulator --write-config ownersync.yaml --write-env emulator-env.ps1',
     '<%= config.bin %> emulator --port 8443 --latency 50 --concurrency 4',
     '<%= config.bin %> emulator --fixture /tmp/tenant.json --fail-rate 0.05 --seed 7',
     '<%= config.bin %> emulator --transient-rate 0.1',
@@ -64,6 +110,8 @@ export class EmulatorCommand extends BaseCommand {
     'control-token': Flags.string({ description: 'Token for /_emulator/* (default: random, printed).', env: 'OWNERSYNC_EMULATOR_CONTROL_TOKEN' }),
     'ca-out': Flags.string({ description: 'Also keep the CA certificate at this path (default: a temp file removed at exit).' }),
     replay: Flags.string({ description: 'Serve a transcript recorded with `plan --record` instead of a fixture: each request gets the recorded answer.', exclusive: ['fixture', 'latency', 'concurrency', 'retry-after', 'fail-rate', 'seed'] }),
+    'write-config': Flags.string({ description: 'Write an ownersync.yaml for this emulator to this file, then keep running. Overwrites only a file it wrote before.' }),
+    'write-env': Flags.string({ description: 'Write the environment (credentials, NODE_EXTRA_CA_CERTS) to this file: `export` lines, or PowerShell `$env:` lines for a .ps1 file.' }),
   };
 
   /** Resolves when the process is asked to stop; replaceable in tests. */
@@ -92,17 +140,21 @@ export class EmulatorCommand extends BaseCommand {
     if (flags['transient-rate'] !== undefined) faults.transientRate = fraction(flags['transient-rate'], '--transient-rate', 1);
 
     const fixturePath = flags.fixture ?? DEFAULT_FIXTURE;
-    const emu = await start({
+    const emu = await startOrExplain({
       fixture: fixturePath,
       port: flags.port,
       faults,
       options: { controlToken: flags['control-token'], caPath: flags['ca-out'] },
     });
     try {
+      if (flags['write-config']) writeOwnFile(flags['write-config'], emulatorConfigText(emu, fixturePath), '--write-config', 0o644);
+      if (flags['write-env']) writeOwnFile(flags['write-env'], emulatorEnvText(emu, flags['write-env']), '--write-env', 0o600);
       this.log(renderBanner(emu, fixturePath));
+      if (flags['write-config']) this.log(`\nWrote ${flags['write-config']} (the configuration for this emulator).`);
+      if (flags['write-env']) this.log(`Wrote ${flags['write-env']}; load it in the shell that runs ownersync:  ${loadHint(flags['write-env'])}`);
       const sig = await EmulatorCommand.waitForStop();
       const s = emu.stats();
-      this.logToStderr(`\n${sig}: stopping after ${s.totals.requests} requests (${s.totals.status429} × 429, ${s.totals.status5xx} × 5xx).`);
+      this.logToStderr(`\n${sig}: stopping after ${plural(s.totals.requests, 'request')} (${s.totals.status429} × 429, ${s.totals.status5xx} × 5xx).`);
     } finally {
       await emu.stop();
     }
@@ -135,6 +187,18 @@ function replayBanner(r: Replay, file: string): string {
     '',
     'Press Ctrl+C to stop.',
   ].join('\n');
+}
+
+/** start(), with a busy port explained instead of a raw EADDRINUSE. */
+async function startOrExplain(opts: Parameters<typeof start>[0]): Promise<Emulator> {
+  try {
+    return await start(opts);
+  } catch (err) {
+    if ((err as { code?: string }).code === 'EADDRINUSE') {
+      throw new OwnersyncError(`port ${opts.port} on 127.0.0.1 is already in use (another emulator still running?): stop that program, or choose another port with --port (--port 0 picks a free one)`);
+    }
+    throw err;
+  }
 }
 
 function fraction(text: string, flag: string, max: number): number {

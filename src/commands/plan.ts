@@ -24,6 +24,7 @@ import { createSources } from '../sync/clients.js';
 import { readAndDiff, syncOptionsFrom } from '../sync/read.js';
 import { RECORD_FLAGS } from '../cli/record-flags.js';
 import { openRecorder } from '../transcript/recorder.js';
+import { plural } from '../cli/plural.js';
 
 export class Plan extends BaseCommand {
   static override summary = 'Compute the changes HelloID needs: write desired-state.yaml and plan.yaml.';
@@ -119,7 +120,7 @@ export class Plan extends BaseCommand {
       if (!json) {
         const c = makeChalk({ noColor: flags['no-color'] });
         process.stdout.write(renderPlanText(plan, { chalk: c }));
-        this.log(c.dim(`\nRead ${result.counts.mailboxes} shared mailboxes, ${result.counts.helloidGroups} HelloID groups (${result.counts.ownerGroupsRead} owner groups' members).`));
+        this.log(c.dim(`\nRead ${plural(result.counts.mailboxes, 'shared mailbox', 'shared mailboxes')}, ${plural(result.counts.helloidGroups, 'HelloID group')} (${plural(result.counts.ownerGroupsRead, "owner group's", "owner groups'")} members).`));
         this.log(c.dim(`Wrote ${flags.out} (${plan.digest}) and ${flags.state}.`));
         if (plan.changes.length > 0) this.log(`To apply: review it, then \`ownersync approve ${flags.out} --by <name>\` and \`ownersync apply ${flags.out}\`.`);
       }

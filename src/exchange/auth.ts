@@ -97,7 +97,7 @@ export class EntraAuth implements TokenProvider {
     this.scope = `${resource.replace(/\/+$/, '')}/.default`;
     registerSecret(options.clientSecret);
 
-    const http = options.http ?? new HttpClient({ ...options.httpOptions, service: 'entra' });
+    const http = options.http ?? new HttpClient({ ...options.httpOptions, service: 'entra', hostSetting: 'exchange.authorityHost' });
     this.network = new MsalNetworkModule(http);
 
     const auth: Configuration['auth'] = { clientId: options.clientId, authority: this.authority };

@@ -36,7 +36,7 @@ export async function checkExchangeOnline(
     const client = new ExchangeClient({
       tenantId: cfg.exchange.tenantId,
       adminApiUrl: cfg.exchange.adminApiUrl,
-      http: new HttpClient({ ...httpOptions, service: 'exchange' }),
+      http: new HttpClient({ ...httpOptions, service: 'exchange', hostSetting: 'exchange.adminApiUrl' }),
       auth,
     });
     const filter = cfg.exchange.mailboxFilter;

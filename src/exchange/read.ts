@@ -24,7 +24,7 @@ export interface ExchangeSetupOptions {
 /** An ExchangeClient for the config: msal token provider + admin API client. */
 export function createExchangeClient(cfg: Pick<EffectiveConfig, 'exchange'>, options: ExchangeSetupOptions = {}): ExchangeClient {
   const httpOptions = { ...options.httpOptions, ...(options.caPem ? { caPem: options.caPem } : {}) };
-  const http = options.http ?? new HttpClient({ ...httpOptions, service: 'exchange' });
+  const http = options.http ?? new HttpClient({ ...httpOptions, service: 'exchange', hostSetting: 'exchange.adminApiUrl' });
   const auth =
     options.auth ??
     createEntraAuth(cfg, options.entraHttp ? { http: options.entraHttp } : { httpOptions });

@@ -8,7 +8,7 @@ export async function checkHelloIdOnline(
   cfg: Pick<EffectiveConfig, 'helloid'>,
   options: { caPem?: string; httpOptions?: Omit<HttpClientOptions, 'service'> } = {},
 ): Promise<OnlineCheckResult[]> {
-  const http = new HttpClient({ maxAttempts: 2, ...options.httpOptions, ...(options.caPem ? { caPem: options.caPem } : {}), service: 'helloid' });
+  const http = new HttpClient({ maxAttempts: 2, ...options.httpOptions, ...(options.caPem ? { caPem: options.caPem } : {}), service: 'helloid', hostSetting: 'helloid.baseUrl' });
   const client = new HelloIdClient({ ...cfg.helloid, http, pageSize: 1 });
   try {
     await client.probe();

@@ -26,6 +26,7 @@ export function createHelloIdClient(cfg: Pick<EffectiveConfig, 'helloid'> & Part
       ...options.httpOptions,
       ...(options.caPem ? { caPem: options.caPem } : {}),
       service: 'helloid',
+      hostSetting: 'helloid.baseUrl',
     });
   return new HelloIdClient({
     baseUrl: cfg.helloid.baseUrl,

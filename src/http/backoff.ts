@@ -70,7 +70,7 @@ export function isTransientNetworkError(err: unknown): boolean {
 }
 
 /** A readable description of a network failure, with a hint where one helps. */
-export function describeNetworkError(err: unknown, timeouts: { headersMs: number; bodyMs: number; connectMs: number }): string {
+export function describeNetworkError(err: unknown, timeouts: { headersMs: number; bodyMs: number; connectMs: number }, hostSetting?: string): string {
   const code = errorCode(err);
   const message = err instanceof Error ? err.message : String(err);
   switch (code) {
@@ -80,6 +80,14 @@ export function describeNetworkError(err: unknown, timeouts: { headersMs: number
       return `response body stalled for ${timeouts.bodyMs} ms (${code})`;
     case 'UND_ERR_CONNECT_TIMEOUT':
       return `could not connect within ${timeouts.connectMs} ms (${code})`;
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      // A bare ENOTFOUND names neither the setting nor the usual cause on company networks.
+      return (
+        `the host name could not be resolved (${code})` +
+        (hostSetting ? `; check ${hostSetting} in the configuration` : '') +
+        '. If this network reaches the internet through a proxy, set HTTPS_PROXY (and NO_PROXY for hosts reached directly)'
+      );
     default:
       if (code && TLS_TRUST_CODES.has(code)) {
         return `TLS certificate not trusted (${code}: ${message}); if a proxy or private CA signs it, point NODE_EXTRA_CA_CERTS at that CA's PEM file`;

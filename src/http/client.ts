@@ -44,6 +44,7 @@ export class HttpClient {
   private readonly headersTimeoutMs: number;
   private readonly bodyTimeoutMs: number;
   private readonly connectTimeoutMs: number;
+  private readonly hostSetting: string | undefined;
   private readonly retryBaseDelayMs: number;
   private readonly retryMaxDelayMs: number;
   private readonly maxRetryAfterMs: number;
@@ -62,6 +63,7 @@ export class HttpClient {
     this.service = options.service;
     this.maxAttempts = Math.max(1, options.maxAttempts ?? 6);
     this.connectTimeoutMs = options.connectTimeoutMs ?? 30_000;
+    this.hostSetting = options.hostSetting;
     this.headersTimeoutMs = options.headersTimeoutMs ?? 30_000;
     this.bodyTimeoutMs = options.bodyTimeoutMs ?? 60_000;
     this.retryBaseDelayMs = options.retryBaseDelayMs ?? 1_000;
@@ -200,7 +202,7 @@ export class HttpClient {
           headersMs: this.headersTimeoutMs,
           bodyMs: this.bodyTimeoutMs,
           connectMs: this.connectTimeoutMs,
-        }),
+        }, this.hostSetting),
         cause: failure,
         ...(label ? { label } : {}),
       });

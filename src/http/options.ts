@@ -39,6 +39,12 @@ export interface HttpClientOptions {
   concurrencyMode?: LimiterMode;
   /** 'probe' mode: successes before a refused concurrency level is tried again (doubles each time). @default 200 */
   probeInterval?: number;
+  /**
+   * The configuration key that names this client's host (e.g. `helloid.baseUrl`). A
+   * host that does not resolve is reported with it, so the message says what to fix.
+   * The HTTP layer knows no service or config; its callers name the key.
+   */
+  hostSetting?: string;
   /** Extra trusted CA (PEM), on top of Node's default store (tests, demo emulator). */
   caPem?: string;
   /** Use this dispatcher instead of the shared pool (advanced; tests). */

@@ -40,7 +40,13 @@ describe('ownersync validate (spawned CLI)', () => {
   it('validates the shipped example', () => {
     const r = cli(['validate', '-c', path.join(REPO, 'examples/ownersync.yaml')]);
     expect(r.status).toBe(0);
-    expect(r.stdout).toContain('removeMembers: false');
+    // The unedited example shows its effective scope, not just "OK" (mailboxFilter ships commented out).
+    expect(r.stdout).toContain('  mailboxes:       every shared mailbox (exchange.mailboxFilter is not set)\n');
+    expect(r.stdout).toContain('  owner group:     "" + mailbox DisplayName + " Resource Owners"; e.g. mailbox "Sales" → group "Sales Resource Owners"\n');
+    expect(r.stdout).toContain('  group source:    HelloID groups of source Local\n');
+    expect(r.stdout).toContain('  removeMembers:   false: members without FullAccess are kept (listed as kept)\n');
+    expect(r.stdout).toContain('  protectedUsers:  1 user never removed\n');
+    expect(r.stdout).toContain('  limits:          maxRemovals 100, maxRemovalPercent 25, allowEmptyingGroups false\n');
   });
 
   it('exits 1 and prints every problem, without a stack trace or a secret', () => {

@@ -54,16 +54,43 @@ describe('ownersync validate', () => {
     expect(out).toBe(
       [
         `OK: ${good} is valid`,
-        '  tenant:        0b9b6f5e-3c1a-4d2e-9f70-2a4c8d1e5b36 (contoso.onmicrosoft.com), O365Default',
-        '  Exchange:      https://outlook.office365.com (sign-in https://login.microsoftonline.com)',
-        '  HelloID:       https://contoso.helloid.com',
-        '  auth:          client secret',
-        '  removeMembers: false',
-        '  limits:        maxRemovals 100, maxRemovalPercent 25, allowEmptyingGroups false',
+        '  tenant:          0b9b6f5e-3c1a-4d2e-9f70-2a4c8d1e5b36 (contoso.onmicrosoft.com), O365Default',
+        '  Exchange:        https://outlook.office365.com (sign-in https://login.microsoftonline.com)',
+        '  HelloID:         https://contoso.helloid.com',
+        '  auth:            client secret',
+        'scope:',
+        '  mailboxes:       every shared mailbox (exchange.mailboxFilter is not set)',
+        '  holders:         FullAccess, direct and through mail-enabled security groups (expandGroups)',
+        '  owner group:     "" + mailbox DisplayName + " Resource Owners"; e.g. mailbox "Sales" → group "Sales Resource Owners"',
+        '  group source:    HelloID groups of source Local',
+        '  removeMembers:   false: members without FullAccess are kept (listed as kept)',
+        '  protectedUsers:  none',
+        '  limits:          maxRemovals 100, maxRemovalPercent 25, allowEmptyingGroups false',
+        '  plans:           expire after 72h; apply does not require a signature',
         '',
       ].join('\n'),
     );
     for (const s of Object.values(SENTINELS)) expect(JSON.stringify(result)).not.toContain(s);
+  });
+
+  it('shows a mailbox filter, a prefix, another source, removals and no protected users as set', async () => {
+    const p = path.join(dir, 'scoped.yaml');
+    writeFileSync(
+      p,
+      variant((o) => {
+        o.exchange.mailboxFilter = "DisplayName -like 'Shared-*'";
+        o.exchange.expandGroups = false;
+        o.sync = { ...(o.sync as object), groupPrefix: 'MBX-', groupSuffix: '', groupSource: 'AzureAD', removeMembers: true, protectedUsers: [] };
+      }),
+    );
+    const { out, error } = await run(['-c', p]);
+    expect(error).toBeUndefined();
+    expect(out).toContain("  mailboxes:       shared mailboxes matching exchange.mailboxFilter: DisplayName -like 'Shared-*'\n");
+    expect(out).toContain('  holders:         FullAccess, direct only; group grants are reported as unresolved (expandGroups: false)\n');
+    expect(out).toContain('  owner group:     "MBX-" + mailbox DisplayName + ""; e.g. mailbox "Sales" → group "MBX-Sales"\n');
+    expect(out).toContain('  group source:    HelloID groups of source AzureAD\n');
+    expect(out).toContain('  removeMembers:   true: members without FullAccess are removed\n');
+    expect(out).toContain('  protectedUsers:  none\n');
   });
 
   it('names the certificate when that is the auth method', async () => {
@@ -71,7 +98,7 @@ describe('ownersync validate', () => {
     writeFileSync(path.join(dir, 'app.pem'), 'x');
     writeFileSync(p, variant((o) => { delete o.exchange.clientSecret; o.exchange.certificate = { path: 'app.pem' }; }));
     const { out } = await run(['--config', p]);
-    expect(out).toContain(`  auth:          certificate ${path.join(dir, 'app.pem')}\n`);
+    expect(out).toContain(`  auth:            certificate ${path.join(dir, 'app.pem')}\n`);
   });
 
   it('throws the ConfigError with every problem', async () => {

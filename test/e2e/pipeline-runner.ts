@@ -65,6 +65,8 @@ export interface RunContext {
   inputs: Record<string, string>;
   /** pull_request only: github.event.pull_request.head.repo.full_name */
   pullRequestHeadRepo?: string;
+  /** `needs.<job>.outputs`, for a job that runs after others. */
+  needs?: Record<string, Record<string, string>>;
 }
 
 /** What an expression or condition can see while a job runs. */

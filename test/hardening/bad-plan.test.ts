@@ -206,8 +206,10 @@ describe('broken plan files (show, approve, apply)', () => {
           expect.soft(res.stderr, all).toMatch(c.where!);
         }
       } else if (c.kind === 'tampered') {
-        expect.soft(r.show.code, `show ${name}: ${r.show.stderr}`).toBe(0);
+        // show's one rule: rendered (marked MODIFIED) and exit 3 whenever the plan was modified after planning.
+        expect.soft(r.show.code, `show ${name}: ${r.show.stderr}`).toBe(3);
         expect.soft(r.show.stdout, `show ${name}`).toMatch(/MODIFIED/);
+        expect.soft(r.show.stderr, `show ${name}`).toMatch(/modified after it was planned/);
         for (const [cmd, res] of [['approve', r.approve], ['apply', r.apply]] as const) {
           expect.soft(res.code, `${cmd} ${name}: ${res.stdout}${res.stderr}`).toBe(3);
           expect.soft(res.stderr, `${cmd} ${name}`).toMatch(/modified after it was planned/);

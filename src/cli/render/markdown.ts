@@ -7,6 +7,7 @@
 import type { Change } from '../../core/types.js';
 import { approvalStatuses, describeApproval, type ApprovalStatus } from '../../plan/approval-status.js';
 import type { PlanFile } from '../../plan/types.js';
+import { plural } from '../plural.js';
 
 /** GitHub's comment limit is 65,536; stay clear of it. */
 export const MARKDOWN_LIMIT = 65_000;
@@ -35,7 +36,7 @@ export function renderPlanMarkdown(plan: PlanFile, opts: { intact: boolean; limi
   const head: string[] = [];
   head.push('## ownersync plan');
   head.push('');
-  head.push(`**${add} to add, ${remove} to remove, ${kept} kept** · ${plan.groups.length} group(s) affected · ${plan.warnings.length} warning(s)`);
+  head.push(`**${add} to add, ${remove} to remove, ${kept} kept** · ${plural(plan.groups.length, 'group')} affected · ${plural(plan.warnings.length, 'warning')}`);
   head.push('');
   head.push(`| | |`);
   head.push(`|---|---|`);

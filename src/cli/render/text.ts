@@ -6,6 +6,7 @@
 import type { ChalkInstance } from 'chalk';
 import type { Change, KeptMember, Warning } from '../../core/types.js';
 import type { PlanFile } from '../../plan/types.js';
+import { plural } from '../plural.js';
 
 export interface TextRenderOptions {
   chalk: ChalkInstance;
@@ -55,7 +56,7 @@ export function renderPlanText(plan: PlanFile, opts: TextRenderOptions): string 
     for (const g of plan.groups) {
       const changes = changesByGroup.get(g.groupGuid) ?? [];
       lines.push('');
-      lines.push(c.bold(`  # ${g.groupName}`) + c.dim(`  (mailbox ${g.mailbox}, ${g.observedMembers.length} → ${g.plannedMembers.length} members)`));
+      lines.push(c.bold(`  # ${g.groupName}`) + c.dim(`  (mailbox ${g.mailbox}, ${g.observedMembers.length} → ${plural(g.plannedMembers.length, 'member')})`));
       const width = Math.min(48, Math.max(...changes.map((x) => x.userName.length)));
       for (const ch of changes) {
         const sign = ch.action === 'add' ? c.green('+') : c.red('-');

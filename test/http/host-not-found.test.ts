@@ -1,0 +1,34 @@
+/**
+ * A host that does not resolve is reported with the configuration key that set it and
+ * the proxy variables, instead of a bare ENOTFOUND. `.invalid` never resolves (RFC 6761);
+ * whether the resolver answers ENOTFOUND or (offline) EAI_AGAIN, both get the message.
+ */
+import { afterAll, describe, expect, it } from 'vitest';
+import { HttpClient, HttpError, closeSharedDispatchers } from '../../src/http/index.js';
+import { describeNetworkError } from '../../src/http/backoff.js';
+
+const TIMEOUTS = { headersMs: 1, bodyMs: 1, connectMs: 1 };
+
+describe('an unresolvable host', () => {
+  afterAll(() => closeSharedDispatchers());
+
+  it('names the setting and HTTPS_PROXY/NO_PROXY', () => {
+    const err = Object.assign(new Error('getaddrinfo ENOTFOUND contoso.helloid.example'), { code: 'ENOTFOUND' });
+    expect(describeNetworkError(err, TIMEOUTS, 'helloid.baseUrl')).toBe(
+      'the host name could not be resolved (ENOTFOUND); check helloid.baseUrl in the configuration. If this network reaches the internet through a proxy, set HTTPS_PROXY (and NO_PROXY for hosts reached directly)',
+    );
+    const again = Object.assign(new Error('getaddrinfo EAI_AGAIN x'), { code: 'EAI_AGAIN' });
+    expect(describeNetworkError(again, TIMEOUTS)).toBe(
+      'the host name could not be resolved (EAI_AGAIN). If this network reaches the internet through a proxy, set HTTPS_PROXY (and NO_PROXY for hosts reached directly)',
+    );
+  });
+
+  it('the client passes its hostSetting into the error it throws', async () => {
+    const http = new HttpClient({ service: 'helloid', hostSetting: 'helloid.baseUrl', maxAttempts: 1 });
+    const err = await http.request('https://ownersync-test.invalid/api/v1/users').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(HttpError);
+    const message = (err as HttpError).message;
+    expect(message).toMatch(/^GET https:\/\/ownersync-test\.invalid\/api\/v1\/users failed: the host name could not be resolved \((ENOTFOUND|EAI_AGAIN)\); check helloid\.baseUrl in the configuration\. /);
+    expect(message).toContain('HTTPS_PROXY');
+  });
+});
