@@ -118,7 +118,7 @@ describe('approvals', () => {
     expect(ok.stdout).toContain(
       'approved by alice@contoso.com (SSH-signed, verified); not counted (only verified SSH-signed approvals count, allowed signers: allowed_signers): Jane Doe (plain name, not signed)',
     );
-    expect(helloidWrites(e.emulator)).toBe(12);
+    expect(helloidWrites(e.emulator)).toBe(13);
     expect(snapshot(e.emulator)).toEqual(expectedAfter(before, plan));
   });
 });

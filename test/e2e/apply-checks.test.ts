@@ -99,8 +99,8 @@ describe('apply checks what the reviewer saw, and the configuration policy', () 
     const ok = await e.run(['apply', 'plan.yaml', '--dry-run']);
     expect(ok.code, show(ok)).toBe(0);
     expect(ok.stdout).toContain('plan.yaml: intact, approved by Reviewer (plain name, not signed), expires');
-    expect(ok.stdout).toContain('Checked 9 group(s) and their users in HelloID: names as planned; 9 pending.');
-    expect(ok.stdout).toContain('Dry run: every check passed; apply would go ahead (10 to add, 2 to remove; 9 group(s) not yet as planned). Nothing was written.');
+    expect(ok.stdout).toContain('Checked 10 groups and their users in HelloID: names as planned; 10 pending.');
+    expect(ok.stdout).toContain('Dry run: every check passed; apply would go ahead (11 to add, 2 to remove; 10 groups not yet as planned). Nothing was written.');
     const okJson = await e.run(['apply', 'plan.yaml', '--dry-run', '--json']);
     expect(okJson.code, show(okJson)).toBe(0);
     const out = JSON.parse(okJson.stdout) as { status: string; dryRun: boolean; approvals: unknown[] };
@@ -153,7 +153,7 @@ describe('apply checks what the reviewer saw, and the configuration policy', () 
     const ok = await e.run(['apply', 'plan.yaml', '-c', 'signers.yaml']);
     expect(ok.code, show(ok)).toBe(0);
     expect(ok.stdout).toContain('approved by alice@contoso.com (SSH-signed, verified); not counted');
-    expect(helloidWrites(e.emulator)).toBe(12);
+    expect(helloidWrites(e.emulator)).toBe(13);
     expect(snapshot(e.emulator)).toEqual(expectedAfter(before, plan));
   });
 });

@@ -72,8 +72,8 @@ describe('apply against a misbehaving HelloID', () => {
     expect(faulted.length).toBeGreaterThan(0);
     for (const f of faulted) expect([429, 503, 500]).toContain(f.status);
     const receipt = readReceipt(e.file(`${file}.receipt.json`));
-    expect(receipt.summary).toMatchObject({ total: 12, failed: 0, skipped: 0 });
-    expect(receipt.summary.done + receipt.summary.already).toBe(12);
+    expect(receipt.summary).toMatchObject({ total: 13, failed: 0, skipped: 0 });
+    expect(receipt.summary.done + receipt.summary.already).toBe(13);
   });
 
   it('a HelloID concurrency limit of 1 with apply.concurrency 4: 429s, still exit 0 and the planned state', async () => {
@@ -100,7 +100,7 @@ describe('apply against a misbehaving HelloID', () => {
 
     const first = await e.run(['apply', file]);
     expect(first.code, show(first)).toBe(4);
-    expect(first.stdout).toContain('Apply PARTLY FAILED: 11 done, 0 already in place, 0 done by an earlier run, 1 failed.');
+    expect(first.stdout).toContain('Apply PARTLY FAILED: 12 done, 0 already in place, 0 done by an earlier run, 1 failed.');
     expect(first.stdout).toContain(`Re-run \`ownersync apply ${file}\` to retry the failed changes; done ones are not repeated.`);
     expect(first.stdout).toMatch(new RegExp(`\\+ ${victim.groupName}: ${failing.userName} {2}FAILED {2}.*400`));
 
@@ -110,14 +110,14 @@ describe('apply against a misbehaving HelloID', () => {
     const receipt = readReceipt(e.file(`${file}.receipt.json`));
     expect(receipt.status).toBe('partial');
     expect(receipt.exitCode).toBe(4);
-    expect(receipt.summary).toEqual({ total: 12, done: 11, already: 0, failed: 1, skipped: 0 });
+    expect(receipt.summary).toEqual({ total: 13, done: 12, already: 0, failed: 1, skipped: 0 });
     for (const c of receipt.changes) {
       const k = changeKey(c.groupGuid, c.userGuid, c.action);
       expect(c.outcome, k).toBe(k === failingKey ? 'failed' : 'done');
     }
     expect(receipt.changes.find((c) => c.outcome === 'failed')!.error).toMatch(/400/);
     const writesAfterFirst = writeLog(e.emulator);
-    expect(writesAfterFirst).toHaveLength(12); // a 400 is not retried
+    expect(writesAfterFirst).toHaveLength(13); // a 400 is not retried
 
     // HelloID recovers; the re-run sends the one failed write and nothing else.
     e.emulator.setFaults({ rules: [] });
@@ -126,14 +126,14 @@ describe('apply against a misbehaving HelloID', () => {
     const out = JSON.parse(second.stdout) as { status: string; summary: object; changes: Array<{ outcome: string }> };
     expect(applyOutputErrors(out)).toBe('');
     expect(out.status).toBe('applied');
-    expect(out.summary).toEqual({ done: 1, already: 0, failed: 0, skipped: 11 });
+    expect(out.summary).toEqual({ done: 1, already: 0, failed: 0, skipped: 12 });
     const resent = writeLog(e.emulator).slice(writesAfterFirst.length);
     expect(resent.map((w) => [w.method, w.path.toLowerCase(), w.status])).toEqual([['POST', `/api/v1/groups/${victim.groupGuid.toLowerCase()}/users`, 200]]);
     expect(snapshot(e.emulator)).toEqual(applied());
     expect(tracker!.repeated()).toEqual([]);
     expect(tracker!.keys()).toEqual(planKeys(plan));
     const receipt2 = readReceipt(e.file(`${file}.receipt.json`));
-    expect(receipt2.summary).toEqual({ total: 12, done: 1, already: 0, failed: 0, skipped: 11 });
+    expect(receipt2.summary).toEqual({ total: 13, done: 1, already: 0, failed: 0, skipped: 12 });
   });
 
   it('two applies of the same plan at once: the second, started mid-apply, refuses; the plan is applied once, no write repeated', async () => {
@@ -151,7 +151,7 @@ describe('apply against a misbehaving HelloID', () => {
     expect(a.code, show(a)).toBe(0);
     expect(existsSync(lockFileFor(e))).toBe(false);
     expect(snapshot(e.emulator)).toEqual(applied());
-    expect(helloidWrites(e.emulator)).toBe(12);
+    expect(helloidWrites(e.emulator)).toBe(13);
     expect(tracker!.repeated()).toEqual([]);
     expect(tracker!.keys()).toEqual(planKeys(plan));
   });
@@ -163,7 +163,7 @@ describe('apply against a misbehaving HelloID', () => {
     expect([[0, 0], [0, 3]], runs.map(show).join('\n\n')).toContainEqual(codes);
     for (const r of runs) if (r.code === 3) expect(r.stderr).toContain(`another apply to ${e.emulator.url} is running`);
     expect(snapshot(e.emulator)).toEqual(applied());
-    expect(helloidWrites(e.emulator)).toBe(12);
+    expect(helloidWrites(e.emulator)).toBe(13);
     expect(tracker!.repeated()).toEqual([]);
   });
 });

@@ -38,7 +38,7 @@ describe('apply: plan → approve → apply → plan', () => {
 
   it('applies all 13 changes, journals each, writes a full receipt and valid --json, and converges', async () => {
     expect(plan.changes).toHaveLength(13);
-    expect(plan.groups).toHaveLength(9);
+    expect(plan.groups).toHaveLength(10);
 
     const approve = await e.run(['approve', 'plan.yaml', '--by', 'Reviewer', '--comment', 'checked with the owners']);
     expect(approve.code, show(approve)).toBe(0);
@@ -48,7 +48,7 @@ describe('apply: plan → approve → apply → plan', () => {
 
     const apply = await e.run(['apply', 'plan.yaml', '--json']);
     expect(apply.code, show(apply)).toBe(0);
-    expect(helloidWrites(e.emulator)).toBe(12);
+    expect(helloidWrites(e.emulator)).toBe(13);
     expect(tracker.repeated()).toEqual([]);
     expect(tracker.keys()).toEqual(planKeys(plan));
 
@@ -57,20 +57,20 @@ describe('apply: plan → approve → apply → plan', () => {
     expect(applyOutputErrors(out)).toBe('');
     expect(out.status).toBe('applied');
     expect(out.digest).toBe(plan.digest);
-    expect(out.summary).toEqual({ done: 12, already: 0, failed: 0, skipped: 0 });
-    expect(out.changes.map((c) => c.outcome)).toEqual(new Array(12).fill('done'));
+    expect(out.summary).toEqual({ done: 13, already: 0, failed: 0, skipped: 0 });
+    expect(out.changes.map((c) => c.outcome)).toEqual(new Array(13).fill('done'));
 
     // The receipt lists every change as done.
     const receipt = readReceipt(e.file('plan.yaml.receipt.json'));
     expect(receipt.digest).toBe(plan.digest);
     expect(receipt.status).toBe('applied');
-    expect(receipt.summary).toEqual({ total: 12, done: 12, already: 0, failed: 0, skipped: 0 });
+    expect(receipt.summary).toEqual({ total: 13, done: 13, already: 0, failed: 0, skipped: 0 });
     expect(receipt.changes.map((c) => changeKey(c.groupGuid, c.userGuid, c.action)).sort()).toEqual(planKeys(plan));
     expect(receipt.changes.every((c) => c.outcome === 'done')).toBe(true);
 
     // The journal: exactly one started + one done line per change, started first.
     const journal = readJournalLines(e.file('plan.yaml.journal.jsonl'));
-    expect(journal).toHaveLength(24);
+    expect(journal).toHaveLength(26);
     expect(journal.every((l) => l.digest === plan.digest)).toBe(true);
     for (const key of planKeys(plan)) {
       const lines = journal.filter((l) => changeKey(l.groupGuid, l.userGuid, l.action) === key);

@@ -44,8 +44,8 @@ describe.skipIf(!hasScript)('apply on a terminal without an approval', () => {
 
   it('"yes" applies the plan', async () => {
     const r = await onTerminal(e, ['apply', 'plan.yaml'], 'yes');
-    expect(r.out).toContain('Apply complete: 12 done');
+    expect(r.out).toContain('Apply complete: 13 done');
     expect(r.code).toBe(0);
-    expect(helloidWrites(e.emulator)).toBe(12);
+    expect(helloidWrites(e.emulator)).toBe(13);
   });
 });

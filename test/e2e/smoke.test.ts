@@ -19,7 +19,7 @@ describe('demo tenant, plan → approve → apply → plan', () => {
     const apply = await e.run(['apply', 'plan.yaml']);
     expect(apply.stderr).not.toMatch(/Error/);
     expect(apply.code).toBe(0);
-    expect(helloidWrites(e.emulator)).toBe(12);
+    expect(helloidWrites(e.emulator)).toBe(13);
     const again = await e.run(['plan', '--detailed-exitcode', '-o', 'plan2.yaml']);
     expect(again.code).toBe(0);
     expect(again.stdout).toContain('Plan: 0 to add, 0 to remove, 0 kept.');

@@ -85,7 +85,7 @@ describe('apply with a lock file already there', () => {
     const r = await e.run(['apply', plan]);
     expect(r.code, r.stdout + r.stderr).toBe(0);
     expect(r.stdout).toMatch(/Apply complete/);
-    expect(helloidWriteRequests(e.emulator)).toBe(12);
+    expect(helloidWriteRequests(e.emulator)).toBe(13);
     // Released at the end.
     expect(existsSync(lockFileFor(e))).toBe(false);
   });

