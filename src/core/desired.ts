@@ -309,16 +309,17 @@ function expandGroup(top: ExchangeGroup, ctx: Context): Expansion {
           findings.push(unknownFinding('unresolved-trustee', label, `member of '${g.name}' matches several users`, `member '${label}' of ${where} matches several Exchange users, ${HELD}`));
           continue;
         }
-        const failed = ctx.failedLookups.get(label.toLowerCase());
-        if (failed !== undefined) {
-          findings.push(unknownFinding('group-read-failed', label, 'lookup failed', `member '${label}' of ${where} could not be looked up (${failed}), ${HELD}`));
-          continue;
-        }
         const nested = ctx.groups.find(m, MEMBER_ATTRS);
         if (nested.kind === 'one') {
           if (path.includes(nested.item)) continue; // a cycle: its users are reached anyway
           if (++visits > MAX_GROUP_VISITS || path.length >= MAX_NESTING_DEPTH) tooBig = true;
           else visit(nested.item);
+          continue;
+        }
+        // A member known only by name (Get-Group) that the client could not look up.
+        const failed = ctx.failedLookups.get(label.toLowerCase());
+        if (failed !== undefined) {
+          findings.push(unknownFinding('group-read-failed', label, 'lookup failed', `member '${label}' of ${where} could not be looked up (${failed}), ${HELD}`));
           continue;
         }
         if (isContact(m.recipientTypeDetails)) {

@@ -158,6 +158,23 @@ const cases: Case[] = [
     warnings: ['group-read-failed Sales-Team'],
   },
   {
+    name: 'a member of a non-mail-enabled group known only by name, whose own lookup failed, holds the removals',
+    rows: [...DIRECT, fa('Sales Sec')],
+    groups: [xgroup('Sales Sec', [{ name: 'Carl' }, { name: 'Nested Sec' }], { recipientTypeDetails: 'UniversalSecurityGroup', primarySmtpAddress: undefined })],
+    exchange: { failedLookups: [{ identity: 'Nested Sec', error: 'Get-Group failed: 503' }] },
+    changes: [],
+    kept: ['bert@contoso.com: removals held: holders of sales@contoso.com not fully known: Nested Sec (lookup failed)'],
+    warnings: ['group-read-failed Nested Sec'],
+  },
+  {
+    name: 'a nested member named by GUID is read through that GUID, even when a lookup of its name failed elsewhere',
+    rows: [...DIRECT, fa('Outer')],
+    groups: [xgroup('Outer', [{ name: 'Inner', guid: 'g-inner', recipientTypeDetails: 'MailUniversalSecurityGroup' }]), xgroup('Inner', [{ name: 'Carl', externalDirectoryObjectId: carl.externalDirectoryObjectId, recipientTypeDetails: 'UserMailbox' }], { guid: 'g-inner' })],
+    exchange: { failedLookups: [{ identity: 'Inner', error: 'Get-Recipient failed: 503' }] },
+    changes: ['remove bert@contoso.com'],
+    kept: [],
+  },
+  {
     name: 'issue 17 story 2: an owner group shared with a mailbox outside the filter holds its removals',
     exchange: { outsideFilter: [{ displayName: 'sales', primarySmtpAddress: 'sales-archive@contoso.com' }] },
     changes: [],

@@ -68,7 +68,7 @@ describe('README quick start', () => {
         '0 npx ownersync apply plan.yaml',
         '0 npx ownersync plan --detailed-exitcode',
       ]);
-      expect(out).toContain('Apply complete: 12 done');
+      expect(out).toContain('Apply complete: 13 done');
       expect(out).toContain('Approved plan.yaml');
       // The output of the last line (between the last two exit-code markers): the plan again, with nothing to do.
       const lastPlan = out.split(/^::rc=\d+$/m).at(-2) ?? '';

@@ -470,14 +470,14 @@ describe('example GitHub Actions pipeline against the emulator', () => {
     expect(j.step('Summary').exitCode, dump).toBe(0);
 
     const out = readJson<ApplyJson>(path.join(ws, 'apply.json'));
-    expect(out).toMatchObject({ status: 'applied', digest: plan1.digest, summary: { done: 12, already: 0, failed: 0, skipped: 0 } });
+    expect(out).toMatchObject({ status: 'applied', digest: plan1.digest, summary: { done: 13, already: 0, failed: 0, skipped: 0 } });
     expect(existsSync(path.join(ws, 'plans/plan.yaml.receipt.json'))).toBe(true);
     expect(existsSync(path.join(ws, 'plans/plan.yaml.journal.jsonl'))).toBe(true);
     expect(j.summary).toContain('## ownersync apply');
-    expect(j.summary).toContain(`**Applied** \`${plan1.digest}\`: 12 done, 0 already in place, 0 done by an earlier run.`);
+    expect(j.summary).toContain(`**Applied** \`${plan1.digest}\`: 13 done, 0 already in place, 0 done by an earlier run.`);
 
     expect(snapshot(e.emulator)).toEqual(expectedAfter(before, plan1));
-    expect(helloidWrites(e.emulator)).toBe(12);
+    expect(helloidWrites(e.emulator)).toBe(13);
   });
 
   it('the plan job run again finds no changes (exit 0): the job passes, the desired state is unchanged', async () => {
