@@ -14,6 +14,7 @@
  * The group read also gives the members for the drift check: one GET per group.
  */
 import { RefusedError } from '../errors.js';
+import { HttpError } from '../http/index.js';
 import type { EffectiveConfig } from '../config/types.js';
 import { exactNameKey, sameSource } from '../core/naming.js';
 import type { HelloIdUser } from '../core/types.js';
@@ -26,6 +27,8 @@ export interface LiveState {
   groups: Map<string, LiveGroup>;
   /** By lower-case user GUID: every user of the plan's changes; undefined = HelloID answered 404. */
   users: Map<string, HelloIdUser | undefined>;
+  /** Lower-case GUIDs of affected groups HelloID answered 404 for: deleted since the plan. */
+  goneGroups: Set<string>;
 }
 
 const lc = (s: string): string => s.toLowerCase();
@@ -35,14 +38,24 @@ const nameKey = (s: string): string => exactNameKey(s.trim());
 export async function readLiveState(plan: PlanFile, api: HelloIdWriteApi, concurrency: number): Promise<LiveState> {
   const groups = new Map<string, LiveGroup>();
   const users = new Map<string, HelloIdUser | undefined>();
+  const goneGroups = new Set<string>();
   const userGuids = [...new Set(plan.changes.map((c) => lc(c.userGuid)))];
   type Read = { kind: 'group' | 'user'; guid: string };
   const reads: Read[] = [...plan.groups.map((g): Read => ({ kind: 'group', guid: g.groupGuid })), ...userGuids.map((guid): Read => ({ kind: 'user', guid }))];
   await runPool(reads, concurrency, async (r) => {
-    if (r.kind === 'group') groups.set(lc(r.guid), await api.getGroup(r.guid));
-    else users.set(r.guid, await api.getUser(r.guid));
+    if (r.kind === 'user') users.set(r.guid, await api.getUser(r.guid));
+    else {
+      try {
+        groups.set(lc(r.guid), await api.getGroup(r.guid));
+      } catch (err) {
+        // A 404 for the group itself ("Group not found") is an answer, not a failed read:
+        // the group the reviewer saw is gone, which is a refusal (exit 3), not an error.
+        if (!(err instanceof HttpError && err.status === 404)) throw err;
+        goneGroups.add(lc(r.guid));
+      }
+    }
   });
-  return { groups, users };
+  return { groups, users, goneGroups };
 }
 
 /** Does `name`/`source` fit the configuration's owner-group rule (prefix, suffix, source)? */
@@ -60,6 +73,10 @@ export function displayProblems(plan: PlanFile, live: LiveState, config: Effecti
   for (const g of plan.groups) {
     const now = live.groups.get(lc(g.groupGuid));
     const label = `group '${g.groupName}' (${g.groupGuid})`;
+    if (live.goneGroups.has(lc(g.groupGuid))) {
+      problems.push(`${label}: HelloID has no group with this GUID any more (404)`);
+      continue;
+    }
     if (!now) {
       problems.push(`${label}: not read from HelloID`);
       continue;

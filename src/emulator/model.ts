@@ -158,6 +158,18 @@ export class HelloIdState {
     if (!this.userByName.has(u.userName.toLowerCase())) this.userByName.set(u.userName.toLowerCase(), u);
   }
 
+  /** Delete a group out of band (as an administrator might); true when it existed. */
+  deleteGroup(ref: string): boolean {
+    const g = this.findGroup(ref);
+    if (!g) return false;
+    this.groups.splice(this.groups.indexOf(g), 1);
+    this.groupByGuid.delete(g.groupGuid.toLowerCase());
+    const list = this.groupsByName.get(g.name.toLowerCase()) ?? [];
+    list.splice(list.indexOf(g), 1);
+    if (list.length === 0) this.groupsByName.delete(g.name.toLowerCase());
+    return true;
+  }
+
   addGroup(g: HelloIdGroupRecord): void {
     this.groups.push(g);
     this.groupByGuid.set(g.groupGuid.toLowerCase(), g);

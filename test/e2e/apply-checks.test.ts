@@ -95,6 +95,21 @@ describe('apply checks what the reviewer saw, and the configuration policy', () 
     }
   });
 
+  it('a planned group deleted in HelloID after approval: refused (exit 3), not an error, naming the group', async () => {
+    const h = e.emulator.state.helloid;
+    const g = h.groups.find((x) => x.name === 'Inkoop Resource Owners')!;
+    expect(h.deleteGroup(g.groupGuid)).toBe(true);
+    try {
+      // Not `refused()`: the deleted group is missing from the snapshot it compares.
+      const r = await e.run(['apply', 'plan.yaml']);
+      expect(r.code, show(r)).toBe(3);
+      expect(r.stderr).toContain(`  - group 'Inkoop Resource Owners' (${g.groupGuid}): HelloID has no group with this GUID any more (404)`);
+      expect(helloidWrites(e.emulator)).toBe(0);
+    } finally {
+      h.addGroup(g);
+    }
+  });
+
   it('apply --dry-run: exit 0 on the fresh approved plan, exit 3 after drift, zero writes, in text and --json', async () => {
     const ok = await e.run(['apply', 'plan.yaml', '--dry-run']);
     expect(ok.code, show(ok)).toBe(0);
