@@ -124,6 +124,8 @@ export function toHelloIdGroup(o: Wire): HelloIdGroup | undefined {
 
 export class HelloIdClient implements HelloIdWriteApi {
   readonly baseUrl: string;
+  /** Every call goes through the HTTP client's limiter, which holds no slot while a retry waits. */
+  readonly boundsInFlight = true;
   private readonly http: HttpClient;
   private readonly authorization: string;
   private readonly pageSize: number;
