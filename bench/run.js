@@ -324,9 +324,13 @@ function timeline(stats, run) {
     return hit.length > 0 ? Math.round(Math.max(...hit.map((e) => e.end))) : null;
   };
   const lastRequestEnd = lastEnd(() => true);
+  // Mean time the emulator took per request (L plus its own work): above L, the emulator is what is slow.
+  const helloid = entries.filter((e) => e.service === 'helloid' && e.status < 400);
+  const meanHelloIdMs = helloid.length > 0 ? helloid.reduce((sum, e) => sum + e.ms, 0) / helloid.length : null;
   return {
+    meanHelloIdMs,
     firstRequest: first(() => true),
-    firstHelloIdMemberRead: first((e) => e.route === 'GET /api/v1/groups/{group}'),
+    firstHelloIdMemberRead: first((e) => e.service === 'helloid' && e.method === 'GET' && e.route === '/api/v1/groups/{group}'),
     lastExchangeBatchEnd: lastEnd((e) => e.route.endsWith('$batch')),
     lastRequestEnd,
     tailAfterLastRequest: lastRequestEnd === null ? null : Math.round(run.wallMs - lastRequestEnd),
@@ -576,7 +580,8 @@ async function main() {
     timelines.push(
       `${r.command} timeline (from spawn): first request ${fmtMark(t.firstRequest)}` +
         (r.command === 'plan' ? `, first HelloID member read ${fmtMark(t.firstHelloIdMemberRead)}, last Exchange $batch done ${fmtMark(t.lastExchangeBatchEnd)}` : '') +
-        `, last request done ${fmtMark(t.lastRequestEnd)}, then ${fmtMark(t.tailAfterLastRequest)} to exit (output, hashing)`,
+        `, last request done ${fmtMark(t.lastRequestEnd)}, then ${fmtMark(t.tailAfterLastRequest)} to exit (output, hashing)` +
+        (t.meanHelloIdMs === null ? '' : `; HelloID requests took ${t.meanHelloIdMs.toFixed(1)} ms each at the emulator (L = ${o.latency})`),
     );
   }
   const planResult = results.find((r) => r.command === 'plan');

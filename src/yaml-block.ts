@@ -15,9 +15,7 @@
  * library (`writeTopLevel`).
  */
 import YAML, { type ToStringOptions } from 'yaml';
-
-/** Where the text goes, in order. */
-export type Sink = (text: string) => void;
+import type { Sink } from './chunked.js';
 
 export class BlockYamlWriter {
   private readonly memo = new Map<string, string>();

@@ -21,7 +21,7 @@ import { registerSecret } from '../redact.js';
 import { exchangeChangesSince, readPreviousDesiredState, renderDesiredState, writeDesiredState } from '../state/desired-state-file.js';
 import { startDemo } from '../sync/demo.js';
 import { createSources } from '../sync/clients.js';
-import { readAndDiff, syncOptionsFrom } from '../sync/read.js';
+import { readAndDiff, syncOptionsFrom, type ReadResult } from '../sync/read.js';
 import { RECORD_FLAGS } from '../cli/record-flags.js';
 import { openRecorder } from '../transcript/recorder.js';
 
@@ -56,9 +56,13 @@ export class Plan extends BaseCommand {
       const cfg: EffectiveConfig = demo ? demo.config : await loadConfig(flags.config);
       const recorder = flags.record ? openRecorder(flags.record, cfg, { command: 'plan', toolVersion: this.config.version, raw: flags['record-raw'] }, (l) => this.logToStderr(l)) : undefined;
       const sources = createSources(cfg, { extraCaPem: demo?.caPem, ...(recorder ? { httpOptions: { onExchange: recorder.hook } } : {}) });
-      let result;
+      let result: Pick<ReadResult, 'desired' | 'diff' | 'counts'> | undefined;
       try {
-        result = await readAndDiff(sources.exchange, sources.helloid, syncOptionsFrom(cfg), (phase, detail) => progress.update(phase, detail));
+        // Only what the outputs need is kept: the snapshots of the read (every user,
+        // group and permission row) are garbage before the outputs are built, which is
+        // when `plan` needs the most memory.
+        const { desired, diff, counts } = await readAndDiff(sources.exchange, sources.helloid, syncOptionsFrom(cfg), (phase, detail) => progress.update(phase, detail));
+        result = { desired, diff, counts };
       } finally {
         progress.done();
         await sources.close();

@@ -13,7 +13,8 @@ import { closeSync, fsyncSync, openSync, readFileSync, renameSync, unlinkSync, w
 import { basename, dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import YAML from 'yaml';
-import { BlockYamlWriter, type Sink } from '../yaml-block.js';
+import { chunked, type Sink } from '../chunked.js';
+import { BlockYamlWriter } from '../yaml-block.js';
 import { OwnersyncError, PlanFileError, PlanTamperedError, RefusedError } from '../errors.js';
 import { computeDigest, DIGEST_PATTERN, tamperedMessage } from './digest.js';
 import { planProblems } from './validate.js';
@@ -102,7 +103,9 @@ function writePlanText(plan: PlanFile, file: string, sink: Sink): void {
 /** The YAML text of a plan, leading comment included. Validates first. */
 export function serializePlan(plan: PlanFile, file = 'plan.yaml'): string {
   const parts: string[] = [];
-  writePlanText(plan, file, (t) => parts.push(t));
+  const collector = chunked((text) => parts.push(text));
+  writePlanText(plan, file, collector.sink);
+  collector.end();
   return parts.join('');
 }
 
@@ -115,9 +118,6 @@ export function writePlan(path: string, plan: PlanFile): void {
   writeFileAtomic(path, (sink) => writePlanText(plan, path, sink));
 }
 
-/** Bytes gathered before one write(2) when a file is written piece by piece. */
-const WRITE_CHUNK = 1 << 16;
-
 /** Atomic write helper shared with the apply receipt: `content` is the text, or writes it piece by piece to a sink. */
 export function writeFileAtomic(path: string, content: string | ((sink: Sink) => void)): void {
   const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
@@ -129,20 +129,9 @@ export function writeFileAtomic(path: string, content: string | ((sink: Sink) =>
       writeSync(out, content, null, 'utf8');
     } else {
       // Small pieces are gathered so the file is written in large writes.
-      let pending: string[] = [];
-      let size = 0;
-      const flush = (): void => {
-        if (pending.length === 0) return;
-        writeSync(out, pending.join(''), null, 'utf8');
-        pending = [];
-        size = 0;
-      };
-      content((text) => {
-        pending.push(text);
-        size += text.length;
-        if (size >= WRITE_CHUNK) flush();
-      });
-      flush();
+      const collector = chunked((text) => writeSync(out, text, null, 'utf8'));
+      content(collector.sink);
+      collector.end();
     }
     fsyncSync(fd);
     closeSync(fd);
