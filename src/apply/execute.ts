@@ -164,21 +164,31 @@ export async function executePlan(plan: PlanFile, api: HelloIdWriteApi, options:
         return;
       }
 
-      // Journal the intent first: if the process dies mid-write, the re-run's drift
-      // check knows this change may have landed.
-      try {
-        await journal.append(line(change, 'started'));
-      } catch (err) {
-        record(index, change, 'failed', now().toISOString(), { error: `not attempted: cannot write the journal: ${errorText(err)}` });
-        return;
-      }
+      // Journal the intent just before the write goes out (the api calls beforeSend once
+      // it holds a slot): if the process dies mid-write, the re-run's drift check knows
+      // this change may have landed — and a write still queued for a slot is not in
+      // that state, so a kill leaves no more `started` lines than writes in flight.
+      let journalError: unknown;
+      const beforeSend = async (): Promise<void> => {
+        try {
+          await journal.append(line(change, 'started'));
+        } catch (err) {
+          journalError = err;
+          throw err;
+        }
+      };
 
       let outcome: ChangeOutcome;
       let error: string | undefined;
       try {
-        const res = change.action === 'add' ? await api.addMember(change.groupGuid, change.userGuid) : await api.removeMember(change.groupGuid, change.userGuid);
+        const res =
+          change.action === 'add' ? await api.addMember(change.groupGuid, change.userGuid, { beforeSend }) : await api.removeMember(change.groupGuid, change.userGuid, { beforeSend });
         outcome = res === 'added' || res === 'removed' ? 'done' : 'already';
       } catch (err) {
+        if (journalError !== undefined) {
+          record(index, change, 'failed', now().toISOString(), { error: `not attempted: cannot write the journal: ${errorText(journalError)}` });
+          return;
+        }
         outcome = 'failed';
         error = errorText(err);
       }

@@ -13,6 +13,16 @@ export interface LiveGroup {
   members: string[];
 }
 
+/** Options of one write. */
+export interface WriteOptions {
+  /**
+   * Called once, just before the write is first sent (when the implementation bounds
+   * its own requests in flight: once it holds a slot). If it throws, nothing is sent
+   * and the write rejects with that error. Apply journals the write's intent here.
+   */
+  beforeSend?: () => Promise<void> | void;
+}
+
 export interface HelloIdWriteApi {
   /**
    * True when the implementation bounds its own requests in flight and gives its slot
@@ -31,7 +41,7 @@ export interface HelloIdWriteApi {
   /** One user by GUID; undefined when HelloID answers 404. */
   getUser(userGuid: string): Promise<HelloIdUser | undefined>;
   /** Idempotent: adding an existing member is 'already-member', not an error. Retries 429/5xx/network itself. */
-  addMember(groupGuid: string, userGuid: string): Promise<AddOutcome>;
+  addMember(groupGuid: string, userGuid: string, options?: WriteOptions): Promise<AddOutcome>;
   /** Idempotent: a 404 for a non-member is 'not-a-member', not an error. Retries 429/5xx/network itself. */
-  removeMember(groupGuid: string, userGuid: string): Promise<RemoveOutcome>;
+  removeMember(groupGuid: string, userGuid: string, options?: WriteOptions): Promise<RemoveOutcome>;
 }

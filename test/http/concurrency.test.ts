@@ -108,4 +108,33 @@ describe('adaptive concurrency', () => {
     expect(done).toEqual(['/other/1', '/other/2', '/other/3', '/other/4', '/other/5', '/throttled']);
     expect(c.stats().maxInFlight).toBe(1);
   });
+
+  it('calls beforeFirstSend once, holding a slot, and sends nothing when it throws', async () => {
+    server.reset();
+    server.setHandler(sequenceOf429ThenOk());
+    const c = new HttpClient({ service: 'helloid', caPem: server.caPem, maxConcurrency: 1, sleep: async () => {} });
+    const calls: number[] = [];
+    await c.request(`${server.url}/hooked`, { beforeFirstSend: () => void calls.push(c.stats().inFlight) });
+    // Called once although the request was sent twice (429, then 200), with its slot held.
+    expect(calls).toEqual([1]);
+    expect(server.count).toBe(2);
+
+    await expect(c.request(`${server.url}/refused`, { beforeFirstSend: () => Promise.reject(new Error('journal full')) })).rejects.toThrow('journal full');
+    expect(server.count).toBe(2);
+    expect(c.stats().inFlight).toBe(0);
+  });
 });
+
+/** The first request gets 429 (Retry-After: 0), every later one 200. */
+function sequenceOf429ThenOk(): Parameters<TestServer['setHandler']>[0] {
+  let first = true;
+  return (_req, res) => {
+    if (first) {
+      first = false;
+      res.writeHead(429, { 'retry-after': '0' });
+      res.end();
+      return;
+    }
+    res.end('ok');
+  };
+}
