@@ -20,6 +20,7 @@ import type { Sink } from './chunked.js';
 export class BlockYamlWriter {
   private readonly memo = new Map<string, string>();
   private readonly keyMemo = new Map<string, string>();
+  private readonly leafMemo = new Map<boolean | null, string>();
 
   /** @param options the library's toString options the output must match (lineWidth 0 assumed). */
   constructor(private readonly options: ToStringOptions = {}) {}
@@ -117,7 +118,15 @@ export class BlockYamlWriter {
     if (Array.isArray(value)) return '[]';
     if (typeof value === 'object' && value !== null) return '{}';
     if (typeof value === 'string') return this.scalar(value);
-    return YAML.stringify({ v: value }, this.options).slice('v: '.length).trimEnd();
+    // Booleans and null recur on every holder (`direct: true`): memoised. Numbers are
+    // few, and a Map would not tell 0 from -0.
+    const memoised = typeof value === 'boolean' || value === null;
+    let out = memoised ? this.leafMemo.get(value) : undefined;
+    if (out === undefined) {
+      out = YAML.stringify({ v: value }, this.options).slice('v: '.length).trimEnd();
+      if (memoised) this.leafMemo.set(value, out);
+    }
+    return out;
   }
 
   /** The library's rendering of a one-line string as a value, memoised; plain-safe names and GUIDs as they are. */

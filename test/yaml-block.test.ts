@@ -104,6 +104,8 @@ describe('BlockYamlWriter', () => {
       nothing: null,
       flag: false,
       ratio: 0.25,
+      negativeZero: -0,
+      zero: 0,
       empty: [],
       emptyMap: {},
       groups: [
