@@ -422,11 +422,35 @@ function mergeSection(text, key, section) {
 const SUITE = [[], ['--fail-rate', '0.1'], ['--mailboxes', '20000', '--skip-apply']];
 
 async function suite(extra) {
+  const runs = [];
   for (const args of SUITE) {
     const child = spawn(process.execPath, [fileURLToPath(import.meta.url), ...args, ...extra], { cwd: ROOT, stdio: 'inherit' });
     const code = await new Promise((done) => child.on('exit', (c) => done(c ?? 1)));
     if (code !== 0) process.exitCode = code;
+    // Each run leaves its figures in latest.json (unless --no-results).
+    try {
+      runs.push(JSON.parse(readFileSync(join(RESULTS, 'latest.json'), 'utf8')));
+    } catch {
+      // No results written: nothing to sum up.
+    }
   }
+  const lines = [];
+  for (const run of runs) {
+    for (const r of run.results) {
+      lines.push(`${run.command.replace(/^node bench\/run.js ?/, '') || '(default)'}: ${r.command} ${fmtS(r.wallMs)} = ${fmtX(r.vsFloor)} floor` + (r.maxRssMB !== undefined ? `, peak RSS ${r.maxRssMB.toFixed(0)} MB` : ''));
+    }
+  }
+  // Growth of plan's peak RSS per extra 10,000 mailboxes, from the smallest and the largest run.
+  const plans = runs
+    .map((run) => ({ mailboxes: run.options.mailboxes, rss: run.results.find((r) => r.command === 'plan')?.maxRssMB }))
+    .filter((p) => p.rss !== undefined)
+    .sort((a, b) => a.mailboxes - b.mailboxes);
+  const small = plans[0];
+  const large = plans.at(-1);
+  if (small && large && large.mailboxes > small.mailboxes) {
+    lines.push(`plan peak RSS grows ${(((large.rss - small.rss) / (large.mailboxes - small.mailboxes)) * 10_000).toFixed(0)} MB per extra 10,000 mailboxes (${fmtN(small.mailboxes)} → ${fmtN(large.mailboxes)})`);
+  }
+  if (lines.length > 0) process.stdout.write(`\nsuite summary (load average now ${loadavg()[0].toFixed(1)}):\n${lines.map((l) => `  ${l}`).join('\n')}\n`);
 }
 
 async function main() {
@@ -585,7 +609,7 @@ async function main() {
     );
   }
   const planResult = results.find((r) => r.command === 'plan');
-  if (planResult?.rssPer10kMailboxesMB !== undefined) timelines.push(`plan peak RSS per 10,000 mailboxes: ${planResult.rssPer10kMailboxesMB.toFixed(0)} MB`);
+  if (planResult?.rssPer10kMailboxesMB !== undefined) timelines.push(`plan peak RSS per 10,000 mailboxes: ${planResult.rssPer10kMailboxesMB.toFixed(0)} MB (peak ÷ size, fixed start-up cost included; \`--suite\` gives the growth between sizes)`);
   if (timelines.length > 0) process.stdout.write(`${timelines.join('\n')}\n`);
   const apply = results.find((r) => r.command === 'apply');
   if (apply) process.stdout.write(`apply floor = (${fmtN(apply.floorRoundTrips.driftReads)} drift-check reads + ${fmtN(apply.floorRoundTrips.writes)} writes) ÷ C × L; writes alone: ${fmtS(apply.writesOnlyFloorMs)} (wall ÷ that: ${fmtX(apply.wallMs / apply.writesOnlyFloorMs)})\n`);
