@@ -54,7 +54,7 @@ const SMALL = { mailboxes: 500, users: 2000, holders: 4, helloidGroups: 1000, la
 
 function usage() {
   return [
-    'usage: node bench/run.js [--small] [--mailboxes N] [--users N] [--holders N] [--helloid-groups N]',
+    'usage: node bench/run.js [--suite] [--small] [--mailboxes N] [--users N] [--holders N] [--helloid-groups N]',
     '                         [--latency MS] [--concurrency C] [--fail-rate X] [--retry-after S]',
     '                         [--changes N] [--apply-concurrency N] [--skip-apply] [--seed N]',
     '                         [--workdir DIR] [--keep] [--no-results]',
