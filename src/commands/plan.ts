@@ -89,9 +89,14 @@ export class Plan extends BaseCommand {
         exchangeChanges,
       });
       recorder?.finish(plan);
+      const { counts } = result;
+      const limitViolations = result.diff.limitViolations;
+      // The desired state and the diff now live on in stateText and the plan: let them
+      // go before the outputs are written, the memory peak of a large plan.
+      result = undefined;
       if (limitsExceeded && !flags['override-limits']) {
         if (!json) process.stdout.write(renderPlanText({ ...plan, overrides: [] }, { chalk: makeChalk({ noColor: flags['no-color'] }) }));
-        const message = `${limitsRefusalMessage(result.diff.limitViolations)}\nNothing was written.`;
+        const message = `${limitsRefusalMessage(limitViolations)}\nNothing was written.`;
         // The CI job summary should say why the job failed, not just that it did.
         if (process.env.GITHUB_STEP_SUMMARY) {
           appendFileSync(process.env.GITHUB_STEP_SUMMARY, `## ownersync plan refused by the safety limits\n\n${plan.summary.add} to add, ${plan.summary.remove} to remove.\n\n\`\`\`\n${message}\n\`\`\`\n`);
@@ -123,7 +128,7 @@ export class Plan extends BaseCommand {
       if (!json) {
         const c = makeChalk({ noColor: flags['no-color'] });
         process.stdout.write(renderPlanText(plan, { chalk: c }));
-        this.log(c.dim(`\nRead ${result.counts.mailboxes} shared mailboxes, ${result.counts.helloidGroups} HelloID groups (${result.counts.ownerGroupsRead} owner groups' members).`));
+        this.log(c.dim(`\nRead ${counts.mailboxes} shared mailboxes, ${counts.helloidGroups} HelloID groups (${counts.ownerGroupsRead} owner groups' members).`));
         this.log(c.dim(`Wrote ${flags.out} (${plan.digest}) and ${flags.state}.`));
         if (plan.changes.length > 0) this.log(`To apply: review it, then \`ownersync approve ${flags.out} --by <name>\` and \`ownersync apply ${flags.out}\`.`);
       }
