@@ -2,7 +2,8 @@
 /**
  * Tenant-scale benchmark of `ownersync plan` and `apply` against the emulator.
  *
- *   npm run bench                       # build, then the full-scale run (issue targets)
+ *   npm run bench                       # build, then the three runs of the README table (--suite)
+ *   node bench/run.js                   # the full-scale run alone (5,000 mailboxes, plan + apply)
  *   node bench/run.js --small           # quick smoke run (after a build)
  *   node bench/run.js --fail-rate 0.1   # 10% of requests answered 429/503
  *
@@ -53,11 +54,14 @@ const SMALL = { mailboxes: 500, users: 2000, holders: 4, helloidGroups: 1000, la
 
 function usage() {
   return [
-    'usage: node bench/run.js [--small] [--mailboxes N] [--users N] [--holders N] [--helloid-groups N]',
+    'usage: node bench/run.js [--suite] [--small] [--mailboxes N] [--users N] [--holders N] [--helloid-groups N]',
     '                         [--latency MS] [--concurrency C] [--fail-rate X] [--retry-after S]',
     '                         [--changes N] [--apply-concurrency N] [--skip-apply] [--seed N]',
     '                         [--workdir DIR] [--keep] [--no-results]',
     '  --small              quick preset: 500 mailboxes, 2,000 users, 1,000 HelloID groups',
+    '  --mailboxes N        tenant size; users and HelloID groups default to 4 and 2 per mailbox',
+    '  --suite              the three runs of the README table, one after another: the default,',
+    '                       --fail-rate 0.1, and --mailboxes 20000 --skip-apply',
     '  --changes N          adds the plan should hold (default 2 × mailboxes: 10,000 at full scale)',
     '  --apply-concurrency  apply.concurrency in the generated config (default C)',
     '  --workdir DIR        where fixture, config, plan and journal go (default: a temp dir)',
@@ -70,6 +74,7 @@ function parse(argv) {
     args: argv,
     options: {
       small: { type: 'boolean' },
+      suite: { type: 'boolean' },
       mailboxes: { type: 'string' },
       users: { type: 'string' },
       holders: { type: 'string' },
@@ -108,11 +113,10 @@ function parse(argv) {
     return n;
   };
   const o = {
+    suite: Boolean(values.suite),
     small: Boolean(values.small),
     mailboxes: int('mailboxes', base.mailboxes),
-    users: int('users', base.users),
     holders: int('holders', base.holders),
-    helloidGroups: int('helloid-groups', base.helloidGroups),
     latency: int('latency', base.latency),
     concurrency: int('concurrency', base.concurrency),
     failRate: num('fail-rate', 0, 1),
@@ -123,6 +127,9 @@ function parse(argv) {
     keep: Boolean(values.keep),
     writeResults: !values['no-results'],
   };
+  // Users and HelloID groups grow with --mailboxes at the presets' ratios (4 and 2 per mailbox).
+  o.users = int('users', (o.mailboxes * base.users) / base.mailboxes);
+  o.helloidGroups = int('helloid-groups', (o.mailboxes * base.helloidGroups) / base.mailboxes);
   o.changes = int('changes', 2 * o.mailboxes);
   o.applyConcurrency = int('apply-concurrency', Math.min(32, Math.max(1, o.concurrency)));
   if (o.concurrency < 1) throw new Error('--concurrency must be at least 1');
@@ -273,6 +280,7 @@ function runCli(args, { env, cwd, outFile, measure = true }) {
   const rusageFile = join(cwd, `rusage-${args[0]}-${randomBytes(4).toString('hex')}.json`);
   const nodeArgs = measure ? ['--import', PRELOAD, BIN, ...args] : [BIN, ...args];
   const out = createWriteStream(outFile);
+  const startedAt = Date.now();
   const started = performance.now();
   const child = spawn(process.execPath, nodeArgs, {
     cwd,
@@ -291,9 +299,42 @@ function runCli(args, { env, cwd, outFile, measure = true }) {
       } catch {
         rusage = undefined;
       }
-      out.end(() => resolveRun({ code, signal, wallMs, rusage, stderr }));
+      out.end(() => resolveRun({ code, signal, wallMs, startedAt, rusage, stderr }));
     });
   });
+}
+
+/**
+ * Where the wall time goes, from the emulator's request log (each entry: end time and
+ * duration): start-up until the first request, the first HelloID member read, the end
+ * of the last Exchange \$batch, the last request, and the tail after it (writing and
+ * hashing the output, exit). Offsets in ms from spawn. The log keeps the latest 10,000
+ * requests, so for a longer run the early marks are missing (null).
+ */
+function timeline(stats, run) {
+  const entries = stats.log.map((e) => ({ ...e, end: Date.parse(e.at) - run.startedAt, start: Date.parse(e.at) - e.ms - run.startedAt }));
+  if (entries.length === 0) return undefined;
+  const complete = stats.totals.requests <= entries.length;
+  const first = (pred) => {
+    const hit = entries.filter(pred);
+    return complete && hit.length > 0 ? Math.round(Math.min(...hit.map((e) => e.start))) : null;
+  };
+  const lastEnd = (pred) => {
+    const hit = entries.filter(pred);
+    return hit.length > 0 ? Math.round(Math.max(...hit.map((e) => e.end))) : null;
+  };
+  const lastRequestEnd = lastEnd(() => true);
+  // Mean time the emulator took per request (L plus its own work): above L, the emulator is what is slow.
+  const helloid = entries.filter((e) => e.service === 'helloid' && e.status < 400);
+  const meanHelloIdMs = helloid.length > 0 ? helloid.reduce((sum, e) => sum + e.ms, 0) / helloid.length : null;
+  return {
+    meanHelloIdMs,
+    firstRequest: first(() => true),
+    firstHelloIdMemberRead: first((e) => e.service === 'helloid' && e.method === 'GET' && e.route === '/api/v1/groups/{group}'),
+    lastExchangeBatchEnd: lastEnd((e) => e.route.endsWith('$batch')),
+    lastRequestEnd,
+    tailAfterLastRequest: lastRequestEnd === null ? null : Math.round(run.wallMs - lastRequestEnd),
+  };
 }
 
 function serviceFigures(stats) {
@@ -377,8 +418,44 @@ function mergeSection(text, key, section) {
 
 // ---------------------------------------------------------------------------------
 
+/** The runs of the README table (`--suite`). Each is its own process, so one run's memory and sockets do not weigh on the next. */
+const SUITE = [[], ['--fail-rate', '0.1'], ['--mailboxes', '20000', '--skip-apply']];
+
+async function suite(extra) {
+  const runs = [];
+  for (const args of SUITE) {
+    const child = spawn(process.execPath, [fileURLToPath(import.meta.url), ...args, ...extra], { cwd: ROOT, stdio: 'inherit' });
+    const code = await new Promise((done) => child.on('exit', (c) => done(c ?? 1)));
+    if (code !== 0) process.exitCode = code;
+    // Each run leaves its figures in latest.json (unless --no-results).
+    try {
+      runs.push(JSON.parse(readFileSync(join(RESULTS, 'latest.json'), 'utf8')));
+    } catch {
+      // No results written: nothing to sum up.
+    }
+  }
+  const lines = [];
+  for (const run of runs) {
+    for (const r of run.results) {
+      lines.push(`${run.command.replace(/^node bench\/run.js ?/, '') || '(default)'}: ${r.command} ${fmtS(r.wallMs)} = ${fmtX(r.vsFloor)} floor` + (r.maxRssMB !== undefined ? `, peak RSS ${r.maxRssMB.toFixed(0)} MB` : ''));
+    }
+  }
+  // Growth of plan's peak RSS per extra 10,000 mailboxes, from the smallest and the largest run.
+  const plans = runs
+    .map((run) => ({ mailboxes: run.options.mailboxes, rss: run.results.find((r) => r.command === 'plan')?.maxRssMB }))
+    .filter((p) => p.rss !== undefined)
+    .sort((a, b) => a.mailboxes - b.mailboxes);
+  const small = plans[0];
+  const large = plans.at(-1);
+  if (small && large && large.mailboxes > small.mailboxes) {
+    lines.push(`plan peak RSS grows ${(((large.rss - small.rss) / (large.mailboxes - small.mailboxes)) * 10_000).toFixed(0)} MB per extra 10,000 mailboxes (${fmtN(small.mailboxes)} → ${fmtN(large.mailboxes)})`);
+  }
+  if (lines.length > 0) process.stdout.write(`\nsuite summary (load average now ${loadavg()[0].toFixed(1)}):\n${lines.map((l) => `  ${l}`).join('\n')}\n`);
+}
+
 async function main() {
   const o = parse(process.argv.slice(2));
+  if (o.suite) return suite(process.argv.slice(2).filter((a) => a !== '--suite'));
   const command = `node bench/run.js ${process.argv.slice(2).join(' ')}`.trim();
   const work = o.workdir ? resolve(o.workdir) : mkdtempSync(join(tmpdir(), 'ownersync-bench-'));
   mkdirSync(work, { recursive: true });
@@ -448,6 +525,9 @@ async function main() {
       cmdlets: Object.fromEntries(Object.entries(planStats.cmdlets).map(([k, v]) => [k, v.requests])),
       routes: Object.fromEntries(Object.entries(planStats.routes).map(([k, v]) => [k, v.requests])),
       maxRssMB: planRun.rusage ? planRun.rusage.maxRSS / 1024 : undefined,
+      // RSS per 10,000 mailboxes: compare runs at two sizes to see the growth.
+      rssPer10kMailboxesMB: planRun.rusage ? planRun.rusage.maxRSS / 1024 / (o.mailboxes / 10_000) : undefined,
+      timeline: timeline(planStats, planRun),
       cpuMs: planRun.rusage ? (planRun.rusage.userCPUTime + planRun.rusage.systemCPUTime) / 1000 : undefined,
       baselineRoundTrips: rt.original,
       floorRoundTrips: rt.floor,
@@ -486,6 +566,7 @@ async function main() {
         services: serviceFigures(applyStats),
         routes: Object.fromEntries(Object.entries(applyStats.routes).map(([k, v]) => [k, v.requests])),
         maxRssMB: applyRun.rusage ? applyRun.rusage.maxRSS / 1024 : undefined,
+        timeline: timeline(applyStats, applyRun),
         cpuMs: applyRun.rusage ? (applyRun.rusage.userCPUTime + applyRun.rusage.systemCPUTime) / 1000 : undefined,
         baselineRoundTrips: { helloid: writes },
         floorRoundTrips: { helloid: applyFloorRt, driftReads: plan.groups.length, writes },
@@ -515,6 +596,21 @@ async function main() {
     `round trips — original (sequential): exchange ${fmtN(rt.original.exchange)}, helloid ${fmtN(rt.original.helloid)}; ` +
       `floor: exchange ${fmtN(rt.floor.exchange)} ($batch = 1 request against C), helloid ${fmtN(rt.floor.helloid)}\n`,
   );
+  const fmtMark = (ms) => (ms === null || ms === undefined ? 'n/a' : fmtS(ms));
+  const timelines = [];
+  for (const r of results) {
+    const t = r.timeline;
+    if (!t) continue;
+    timelines.push(
+      `${r.command} timeline (from spawn): first request ${fmtMark(t.firstRequest)}` +
+        (r.command === 'plan' ? `, first HelloID member read ${fmtMark(t.firstHelloIdMemberRead)}, last Exchange $batch done ${fmtMark(t.lastExchangeBatchEnd)}` : '') +
+        `, last request done ${fmtMark(t.lastRequestEnd)}, then ${fmtMark(t.tailAfterLastRequest)} to exit (output, hashing)` +
+        (t.meanHelloIdMs === null ? '' : `; HelloID requests took ${t.meanHelloIdMs.toFixed(1)} ms each at the emulator (L = ${o.latency})`),
+    );
+  }
+  const planResult = results.find((r) => r.command === 'plan');
+  if (planResult?.rssPer10kMailboxesMB !== undefined) timelines.push(`plan peak RSS per 10,000 mailboxes: ${planResult.rssPer10kMailboxesMB.toFixed(0)} MB (peak ÷ size, fixed start-up cost included; \`--suite\` gives the growth between sizes)`);
+  if (timelines.length > 0) process.stdout.write(`${timelines.join('\n')}\n`);
   const apply = results.find((r) => r.command === 'apply');
   if (apply) process.stdout.write(`apply floor = (${fmtN(apply.floorRoundTrips.driftReads)} drift-check reads + ${fmtN(apply.floorRoundTrips.writes)} writes) ÷ C × L; writes alone: ${fmtS(apply.writesOnlyFloorMs)} (wall ÷ that: ${fmtX(apply.wallMs / apply.writesOnlyFloorMs)})\n`);
 
@@ -531,6 +627,8 @@ async function main() {
       `${params}. Machine: ${machine}. ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC.`,
       '',
       markdownTable(rows),
+      '',
+      ...timelines.map((l) => `- ${l}`),
       '',
     ].join('\n');
     writeFileSync(join(RESULTS, 'README-table.md'), mergeSection(readText(join(RESULTS, 'README-table.md')), shown, section));

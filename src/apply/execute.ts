@@ -1,7 +1,14 @@
 /**
- * Execute a verified plan: every change once, at most `concurrency` at a time, every
- * outcome journaled, and one failed write never stopping the others (the original
+ * Execute a verified plan: every change once, at most `concurrency` writes in flight,
+ * every outcome journaled, and one failed write never stopping the others (the original
  * task aborted on the first failure and left HelloID half-done with no record).
+ *
+ * Throughput under throttling: a write answered 429 waits out its Retry-After (a second
+ * or more) before it is sent again. When the API bounds its own requests in flight and
+ * holds no slot while it waits (HelloIdWriteApi.boundsInFlight), more writes are kept
+ * going than `concurrency` (see workersFor), so the waiting ones do not leave the
+ * service idle. Writes go out group by group in turn (interleaveByGroup), so the writes
+ * in flight at once touch different groups rather than queue up on one.
  *
  * Retrying 429/5xx/network errors is the HelloID client's job; here a write that
  * still fails is recorded as failed, the receipt says so, and the exit code is 4.
@@ -25,7 +32,7 @@ export interface ExecuteProgress {
 }
 
 export interface ExecuteOptions {
-  /** Parallel HelloID writes. */
+  /** HelloID writes in flight at once (apply.concurrency). */
   concurrency: number;
   /** `<plan>.journal.jsonl`; created when missing, appended to otherwise. */
   journalPath: string;
@@ -43,6 +50,44 @@ export interface ExecuteOptions {
   currentMembers?: ReadonlyMap<string, readonly string[]>;
   /** fsync every journal line. @default true */
   durableJournal?: boolean;
+}
+
+/**
+ * Calls waiting out a Retry-After that apply keeps going beside the `concurrency` ones.
+ * At the concurrency limit a service answers about concurrency ÷ latency requests a
+ * second (10 ÷ 40 ms = 250/s); with 10% of them refused for 1 s, about 25 calls wait at
+ * any moment. 64 covers that with room to spare, and costs a pending promise each.
+ */
+const RETRY_HEADROOM = 64;
+
+/**
+ * Calls to keep going at once: `concurrency` when the API relies on apply to bound it,
+ * more when it bounds itself and gives its slot back while a retry waits.
+ */
+export function workersFor(api: Pick<HelloIdWriteApi, 'boundsInFlight'>, concurrency: number): number {
+  return api.boundsInFlight === true ? concurrency + RETRY_HEADROOM : concurrency;
+}
+
+/**
+ * Indexes of `changes` in execution order: the first change of each group, then the
+ * second of each, and so on. Plans list a group's changes together; sent in that order,
+ * the writes in flight at once would mostly hit the same group, which a service may
+ * serialise (a group's member list is one record). The receipt keeps the plan's order.
+ */
+export function interleaveByGroup(changes: readonly Change[]): number[] {
+  const byGroup = new Map<string, number[]>();
+  changes.forEach((c, i) => {
+    const key = c.groupGuid.toLowerCase();
+    const list = byGroup.get(key);
+    if (list) list.push(i);
+    else byGroup.set(key, [i]);
+  });
+  const order: number[] = [];
+  const lists = [...byGroup.values()];
+  for (let round = 0; order.length < changes.length; round++) {
+    for (const list of lists) if (round < list.length) order.push(list[round]!);
+  }
+  return order;
 }
 
 function errorText(err: unknown): string {
@@ -92,7 +137,8 @@ export async function executePlan(plan: PlanFile, api: HelloIdWriteApi, options:
   };
 
   try {
-    await runPool(plan.changes, options.concurrency, async (change, index) => {
+    await runPool(interleaveByGroup(plan.changes), workersFor(api, options.concurrency), async (index) => {
+      const change = plan.changes[index]!;
       const key = journalKey(change.groupGuid, change.userGuid, change.action);
       const earlier = settled.get(key);
       const members = current.get(change.groupGuid.toLowerCase());
@@ -110,7 +156,7 @@ export async function executePlan(plan: PlanFile, api: HelloIdWriteApi, options:
         const entry = line(change, 'already');
         let note = 'already in effect when apply read the group';
         try {
-          journal.append(entry);
+          await journal.append(entry);
         } catch (err) {
           note += `; not journaled: ${errorText(err)}`;
         }
@@ -118,21 +164,31 @@ export async function executePlan(plan: PlanFile, api: HelloIdWriteApi, options:
         return;
       }
 
-      // Journal the intent first: if the process dies mid-write, the re-run's drift
-      // check knows this change may have landed.
-      try {
-        journal.append(line(change, 'started'));
-      } catch (err) {
-        record(index, change, 'failed', now().toISOString(), { error: `not attempted: cannot write the journal: ${errorText(err)}` });
-        return;
-      }
+      // Journal the intent just before the write goes out (the api calls beforeSend once
+      // it holds a slot): if the process dies mid-write, the re-run's drift check knows
+      // this change may have landed — and a write still queued for a slot is not in
+      // that state, so a kill leaves no more `started` lines than writes in flight.
+      let journalError: unknown;
+      const beforeSend = async (): Promise<void> => {
+        try {
+          await journal.append(line(change, 'started'));
+        } catch (err) {
+          journalError = err;
+          throw err;
+        }
+      };
 
       let outcome: ChangeOutcome;
       let error: string | undefined;
       try {
-        const res = change.action === 'add' ? await api.addMember(change.groupGuid, change.userGuid) : await api.removeMember(change.groupGuid, change.userGuid);
+        const res =
+          change.action === 'add' ? await api.addMember(change.groupGuid, change.userGuid, { beforeSend }) : await api.removeMember(change.groupGuid, change.userGuid, { beforeSend });
         outcome = res === 'added' || res === 'removed' ? 'done' : 'already';
       } catch (err) {
+        if (journalError !== undefined) {
+          record(index, change, 'failed', now().toISOString(), { error: `not attempted: cannot write the journal: ${errorText(journalError)}` });
+          return;
+        }
         outcome = 'failed';
         error = errorText(err);
       }
@@ -141,7 +197,7 @@ export async function executePlan(plan: PlanFile, api: HelloIdWriteApi, options:
       const extra: { error?: string; note?: string } = {};
       if (error !== undefined) extra.error = error;
       try {
-        journal.append(entry);
+        await journal.append(entry);
       } catch (err) {
         extra.note = `not journaled: ${errorText(err)}`;
       }

@@ -21,6 +21,7 @@ import type { HelloIdUser } from '../core/types.js';
 import type { HelloIdWriteApi, LiveGroup } from '../helloid/types.js';
 import type { PlanFile } from '../plan/types.js';
 import { runPool } from '../pool.js';
+import { workersFor } from './execute.js';
 
 export interface LiveState {
   /** By lower-case group GUID: every affected group of the plan. */
@@ -34,17 +35,32 @@ export interface LiveState {
 const lc = (s: string): string => s.toLowerCase();
 const nameKey = (s: string): string => exactNameKey(s.trim());
 
+/**
+ * Above this many users to check, one listing of every HelloID user is cheaper than a
+ * read per user: 10,000 changed users are 10,000 reads, while listing a 20,000-user
+ * tenant takes about 20 pages (of 1,000). Below it the reads are few and a large
+ * tenant's listing would cost more than them.
+ */
+const LIST_USERS_ABOVE = 1000;
+
 /** Read the plan's groups and changed users, at most `concurrency` reads at a time. Never writes. */
 export async function readLiveState(plan: PlanFile, api: HelloIdWriteApi, concurrency: number): Promise<LiveState> {
   const groups = new Map<string, LiveGroup>();
   const users = new Map<string, HelloIdUser | undefined>();
   const goneGroups = new Set<string>();
   const userGuids = [...new Set(plan.changes.map((c) => lc(c.userGuid)))];
+  // Many users: list them all while the groups are read (a user the list lacks, e.g.
+  // one deleted or hidden by a page shift, is then read on its own, as before).
+  const listed = userGuids.length > LIST_USERS_ABOVE && api.listUsers ? api.listUsers() : undefined;
+  listed?.catch(() => {});
   type Read = { kind: 'group' | 'user'; guid: string };
-  const reads: Read[] = [...plan.groups.map((g): Read => ({ kind: 'group', guid: g.groupGuid })), ...userGuids.map((guid): Read => ({ kind: 'user', guid }))];
-  await runPool(reads, concurrency, async (r) => {
-    if (r.kind === 'user') users.set(r.guid, await api.getUser(r.guid));
-    else {
+  const read = async (reads: Read[]): Promise<void> => {
+    // Like the writes: reads waiting out a Retry-After should not idle the service.
+    await runPool(reads, workersFor(api, concurrency), async (r) => {
+      if (r.kind === 'user') {
+        users.set(r.guid, await api.getUser(r.guid));
+        return;
+      }
       try {
         groups.set(lc(r.guid), await api.getGroup(r.guid));
       } catch (err) {
@@ -53,8 +69,17 @@ export async function readLiveState(plan: PlanFile, api: HelloIdWriteApi, concur
         if (!(err instanceof HttpError && err.status === 404)) throw err;
         goneGroups.add(lc(r.guid));
       }
-    }
-  });
+    });
+  };
+  const groupReads = plan.groups.map((g): Read => ({ kind: 'group', guid: g.groupGuid }));
+  if (!listed) {
+    await read([...groupReads, ...userGuids.map((guid): Read => ({ kind: 'user', guid }))]);
+    return { groups, users, goneGroups };
+  }
+  await read(groupReads);
+  const wanted = new Set(userGuids);
+  for (const u of await listed) if (wanted.has(lc(u.userGuid))) users.set(lc(u.userGuid), u);
+  await read(userGuids.filter((guid) => !users.has(guid)).map((guid): Read => ({ kind: 'user', guid })));
   return { groups, users, goneGroups };
 }
 

@@ -21,7 +21,7 @@ import { registerSecret } from '../redact.js';
 import { exchangeChangesSince, readPreviousDesiredState, renderDesiredState, writeDesiredState } from '../state/desired-state-file.js';
 import { startDemo } from '../sync/demo.js';
 import { createSources } from '../sync/clients.js';
-import { readAndDiff, syncOptionsFrom } from '../sync/read.js';
+import { readAndDiff, syncOptionsFrom, type ReadResult } from '../sync/read.js';
 import { RECORD_FLAGS } from '../cli/record-flags.js';
 import { openRecorder } from '../transcript/recorder.js';
 import { plural } from '../cli/plural.js';
@@ -57,9 +57,13 @@ export class Plan extends BaseCommand {
       const cfg: EffectiveConfig = demo ? demo.config : await loadConfig(flags.config);
       const recorder = flags.record ? openRecorder(flags.record, cfg, { command: 'plan', toolVersion: this.config.version, raw: flags['record-raw'] }, (l) => this.logToStderr(l)) : undefined;
       const sources = createSources(cfg, { extraCaPem: demo?.caPem, ...(recorder ? { httpOptions: { onExchange: recorder.hook } } : {}) });
-      let result;
+      let result: Pick<ReadResult, 'desired' | 'diff' | 'counts'> | undefined;
       try {
-        result = await readAndDiff(sources.exchange, sources.helloid, syncOptionsFrom(cfg), (phase, detail) => progress.update(phase, detail));
+        // Only what the outputs need is kept: the snapshots of the read (every user,
+        // group and permission row) are garbage before the outputs are built, which is
+        // when `plan` needs the most memory.
+        const { desired, diff, counts } = await readAndDiff(sources.exchange, sources.helloid, syncOptionsFrom(cfg), (phase, detail) => progress.update(phase, detail));
+        result = { desired, diff, counts };
       } finally {
         progress.done();
         await sources.close();
@@ -86,9 +90,14 @@ export class Plan extends BaseCommand {
         exchangeChanges,
       });
       recorder?.finish(plan);
+      const { counts } = result;
+      const limitViolations = result.diff.limitViolations;
+      // The desired state and the diff now live on in stateText and the plan: let them
+      // go before the outputs are written, the memory peak of a large plan.
+      result = undefined;
       if (limitsExceeded && !flags['override-limits']) {
         if (!json) process.stdout.write(renderPlanText({ ...plan, overrides: [] }, { chalk: makeChalk({ noColor: flags['no-color'] }) }));
-        const message = `${limitsRefusalMessage(result.diff.limitViolations)}\nNothing was written.`;
+        const message = `${limitsRefusalMessage(limitViolations)}\nNothing was written.`;
         // The CI job summary should say why the job failed, not just that it did.
         if (process.env.GITHUB_STEP_SUMMARY) {
           appendFileSync(process.env.GITHUB_STEP_SUMMARY, `## ownersync plan refused by the safety limits\n\n${plan.summary.add} to add, ${plan.summary.remove} to remove.\n\n\`\`\`\n${message}\n\`\`\`\n`);
@@ -120,7 +129,7 @@ export class Plan extends BaseCommand {
       if (!json) {
         const c = makeChalk({ noColor: flags['no-color'] });
         process.stdout.write(renderPlanText(plan, { chalk: c }));
-        this.log(c.dim(`\nRead ${plural(result.counts.mailboxes, 'shared mailbox', 'shared mailboxes')}, ${plural(result.counts.helloidGroups, 'HelloID group')} (${plural(result.counts.ownerGroupsRead, "owner group's", "owner groups'")} members).`));
+        this.log(c.dim(`\nRead ${plural(counts.mailboxes, 'shared mailbox', 'shared mailboxes')}, ${plural(counts.helloidGroups, 'HelloID group')} (${plural(counts.ownerGroupsRead, "owner group's", "owner groups'")} members).`));
         this.log(c.dim(`Wrote ${flags.out} (${plan.digest}) and ${flags.state}.`));
         if (plan.changes.length > 0) this.log(`To apply: review it, then \`ownersync approve ${flags.out} --by <name>\` and \`ownersync apply ${flags.out}\`.`);
       }

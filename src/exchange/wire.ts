@@ -33,6 +33,14 @@ function looseBool(v: unknown): LooseBool {
   return String(v);
 }
 
+/**
+ * One shared array per distinct set of rights: a tenant has millions of permission
+ * rows but only a handful of rights combinations, and a fresh array per row was the
+ * largest single holder of memory while reading (about 18 MB at 20,000 mailboxes).
+ * Nothing modifies accessRights; they are frozen so nothing can.
+ */
+const sharedRights = new Map<string, readonly string[]>();
+
 function rights(v: unknown): string[] {
   const out: string[] = [];
   const add = (s: string): void => {
@@ -43,7 +51,13 @@ function rights(v: unknown): string[] {
   };
   if (typeof v === 'string') add(v);
   else if (Array.isArray(v)) for (const item of v) if (typeof item === 'string') add(item);
-  return out;
+  const key = out.join(',');
+  let shared = sharedRights.get(key);
+  if (shared === undefined) {
+    shared = Object.freeze(out);
+    sharedRights.set(key, shared);
+  }
+  return shared as string[];
 }
 
 /** A JSON object (not null, not an array). */

@@ -13,7 +13,7 @@ import type { HelloIdGroup, HelloIdUser } from '../core/types.js';
 import { OwnersyncError } from '../errors.js';
 import { HttpError, safeUrl, type HttpClient, type HttpResponse, type RequestOptions } from '../http/index.js';
 import { registerSecret } from '../redact.js';
-import type { AddOutcome, HelloIdWriteApi, RemoveOutcome } from './types.js';
+import type { AddOutcome, HelloIdWriteApi, RemoveOutcome, WriteOptions } from './types.js';
 import { runPool } from '../pool.js';
 
 export interface HelloIdClientOptions {
@@ -124,6 +124,8 @@ export function toHelloIdGroup(o: Wire): HelloIdGroup | undefined {
 
 export class HelloIdClient implements HelloIdWriteApi {
   readonly baseUrl: string;
+  /** Every call goes through the HTTP client's limiter, which holds no slot while a retry waits. */
+  readonly boundsInFlight = true;
   private readonly http: HttpClient;
   private readonly authorization: string;
   private readonly pageSize: number;
@@ -240,9 +242,9 @@ export class HelloIdClient implements HelloIdWriteApi {
   }
 
   /** Add a member; an existing membership (409, or a 400 saying so) is 'already-member'. */
-  async addMember(groupGuid: string, userGuid: string): Promise<AddOutcome> {
+  async addMember(groupGuid: string, userGuid: string, options: WriteOptions = {}): Promise<AddOutcome> {
     const url = `${this.baseUrl}/api/v1/groups/${encodeURIComponent(groupGuid)}/users`;
-    const res = await this.send(url, { method: 'POST', json: { userGUID: userGuid }, label: 'add member', acceptStatuses: [400, 409] });
+    const res = await this.send(url, { method: 'POST', json: { userGUID: userGuid }, label: 'add member', acceptStatuses: [400, 409], ...(options.beforeSend ? { beforeFirstSend: options.beforeSend } : {}) });
     if (res.status === 409) return 'already-member';
     if (res.status === 400) {
       const why = messageOf(res.text);
@@ -253,9 +255,9 @@ export class HelloIdClient implements HelloIdWriteApi {
   }
 
   /** Remove a member; a 404 for a non-member is 'not-a-member', but "Group not found" is an error. */
-  async removeMember(groupGuid: string, userGuid: string): Promise<RemoveOutcome> {
+  async removeMember(groupGuid: string, userGuid: string, options: WriteOptions = {}): Promise<RemoveOutcome> {
     const url = `${this.baseUrl}/api/v1/groups/${encodeURIComponent(groupGuid)}/users/${encodeURIComponent(userGuid)}`;
-    const res = await this.send(url, { method: 'DELETE', label: 'remove member', acceptStatuses: [404] });
+    const res = await this.send(url, { method: 'DELETE', label: 'remove member', acceptStatuses: [404], ...(options.beforeSend ? { beforeFirstSend: options.beforeSend } : {}) });
     if (res.status === 404) {
       if (/group\s+not\s+found/i.test(messageOf(res.text))) throw this.refused('DELETE', url, res, 'remove member');
       return 'not-a-member';

@@ -124,6 +124,14 @@ export class HttpClient {
 
     for (let attempt = 1; ; attempt++) {
       const permit = await this.limiter.acquire(options.signal, options.priority);
+      if (attempt === 1 && options.beforeFirstSend) {
+        try {
+          await options.beforeFirstSend();
+        } catch (err) {
+          this.limiter.release(permit, 'neutral');
+          throw err;
+        }
+      }
       this.counters.requests++;
       this.emit({ type: 'request', ...base, attempt, inFlight: this.limiter.inFlight });
       const started = this.now();

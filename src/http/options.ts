@@ -117,6 +117,13 @@ export interface RequestOptions {
    */
   acceptStatuses?: readonly number[] | ((status: number) => boolean);
   signal?: AbortSignal;
+  /**
+   * Called once, holding a concurrency slot, just before the first attempt is sent; when
+   * it throws, nothing is sent and the error is the request's. Apply journals a write's
+   * intent here: a request still waiting for a slot has not been sent, and must not
+   * look as if it might have been.
+   */
+  beforeFirstSend?: () => Promise<void> | void;
 }
 
 export interface HttpResponse {

@@ -5,8 +5,9 @@
  * digest, so it cannot be inside it either.
  */
 import { createHash } from 'node:crypto';
-import { canonicalJson } from '../canonical-json.js';
+import { writeCanonicalJson } from '../canonical-json.js';
 import type { PlanBody, PlanFile } from './types.js';
+import { chunked } from '../chunked.js';
 
 /** Keys of a PlanFile that are not part of the body. */
 export const NON_BODY_KEYS = ['digest', 'signature', 'approvals'] as const;
@@ -22,8 +23,14 @@ export function planBody(plan: PlanBody | PlanFile): PlanBody {
 
 /** `sha256:<hex>` of the canonical JSON of the body (digest/signature/approvals are ignored if present). */
 export function computeDigest(body: PlanBody | PlanFile): string {
-  const hex = createHash('sha256').update(canonicalJson(planBody(body)), 'utf8').digest('hex');
-  return `sha256:${hex}`;
+  // Hashed as it is written, in 64 KB pieces: the canonical text of a large plan is
+  // tens of megabytes, and as one string (built from millions of pieces) it was the
+  // largest allocation of `plan`.
+  const hash = createHash('sha256');
+  const collector = chunked((text) => hash.update(text, 'utf8'));
+  writeCanonicalJson(planBody(body), collector.sink);
+  collector.end();
+  return `sha256:${hash.digest('hex')}`;
 }
 
 export interface IntegrityResult {

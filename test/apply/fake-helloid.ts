@@ -1,6 +1,6 @@
 /** In-memory HelloIdWriteApi for unit tests of verification, drift and execution. */
 import type { HelloIdUser } from '../../src/core/types.js';
-import type { AddOutcome, HelloIdWriteApi, LiveGroup, RemoveOutcome } from '../../src/helloid/types.js';
+import type { AddOutcome, HelloIdWriteApi, LiveGroup, RemoveOutcome, WriteOptions } from '../../src/helloid/types.js';
 import type { PlanFile } from '../../src/plan/types.js';
 
 export interface FakeWrite {
@@ -61,7 +61,9 @@ export class FakeHelloId implements HelloIdWriteApi {
     return userName === undefined ? undefined : { userGuid, userName };
   }
 
-  private async write<T>(op: 'add' | 'remove', groupGuid: string, userGuid: string, apply: () => T): Promise<T> {
+  private async write<T>(op: 'add' | 'remove', groupGuid: string, userGuid: string, apply: () => T, options: WriteOptions): Promise<T> {
+    // As the real client does: the hook runs once, just before the write is sent.
+    await options.beforeSend?.();
     this.inFlight++;
     this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
     try {
@@ -76,22 +78,22 @@ export class FakeHelloId implements HelloIdWriteApi {
     }
   }
 
-  addMember(groupGuid: string, userGuid: string): Promise<AddOutcome> {
+  addMember(groupGuid: string, userGuid: string, options: WriteOptions = {}): Promise<AddOutcome> {
     return this.write('add', groupGuid, userGuid, () => {
       const g = this.group(groupGuid);
       if (g.has(userGuid)) return 'already-member';
       g.add(userGuid);
       return 'added';
-    });
+    }, options);
   }
 
-  removeMember(groupGuid: string, userGuid: string): Promise<RemoveOutcome> {
+  removeMember(groupGuid: string, userGuid: string, options: WriteOptions = {}): Promise<RemoveOutcome> {
     return this.write('remove', groupGuid, userGuid, () => {
       const g = this.group(groupGuid);
       if (!g.has(userGuid)) return 'not-a-member';
       g.delete(userGuid);
       return 'removed';
-    });
+    }, options);
   }
 
   sorted(groupGuid: string): string[] {

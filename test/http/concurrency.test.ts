@@ -69,4 +69,72 @@ describe('adaptive concurrency', () => {
     expect(inFlightAtArrivalWhenLimitOne.length).toBeGreaterThan(0);
     expect(Math.max(...inFlightAtArrivalWhenLimitOne)).toBeLessThanOrEqual(2);
   });
+
+  it('holds no slot while a request waits out a Retry-After', async () => {
+    // One slot. The first request is refused with Retry-After; its wait ends only once
+    // the five others are done (or after 5 s, so a held slot fails the test rather
+    // than hanging it). They can only be done first if the waiting request gave its
+    // slot back (the next queued request takes it at once).
+    server.reset();
+    let refused = false;
+    server.setHandler((req, res) => {
+      if (req.url === '/throttled' && !refused) {
+        refused = true;
+        res.writeHead(429, { 'retry-after': '1' });
+        res.end();
+        return;
+      }
+      setTimeout(() => res.end('ok'), 5);
+    });
+    const done: string[] = [];
+    let othersDone: () => void = () => {};
+    const others = new Promise<void>((r) => (othersDone = r));
+    const waited: number[] = [];
+    const c = new HttpClient({
+      service: 'helloid',
+      caPem: server.caPem,
+      maxConcurrency: 1,
+      concurrencyMode: 'probe',
+      sleep: async (ms) => {
+        waited.push(ms);
+        await Promise.race([others, new Promise((r) => setTimeout(r, 5_000))]);
+      },
+    });
+    const track = (path: string): Promise<void> => c.request(`${server.url}${path}`).then(() => void done.push(path));
+    const first = track('/throttled');
+    const rest = Promise.all([1, 2, 3, 4, 5].map((i) => track(`/other/${i}`))).then(() => othersDone());
+    await Promise.all([first, rest]);
+    expect(waited).toEqual([1000]);
+    expect(done).toEqual(['/other/1', '/other/2', '/other/3', '/other/4', '/other/5', '/throttled']);
+    expect(c.stats().maxInFlight).toBe(1);
+  });
+
+  it('calls beforeFirstSend once, holding a slot, and sends nothing when it throws', async () => {
+    server.reset();
+    server.setHandler(sequenceOf429ThenOk());
+    const c = new HttpClient({ service: 'helloid', caPem: server.caPem, maxConcurrency: 1, sleep: async () => {} });
+    const calls: number[] = [];
+    await c.request(`${server.url}/hooked`, { beforeFirstSend: () => void calls.push(c.stats().inFlight) });
+    // Called once although the request was sent twice (429, then 200), with its slot held.
+    expect(calls).toEqual([1]);
+    expect(server.count).toBe(2);
+
+    await expect(c.request(`${server.url}/refused`, { beforeFirstSend: () => Promise.reject(new Error('journal full')) })).rejects.toThrow('journal full');
+    expect(server.count).toBe(2);
+    expect(c.stats().inFlight).toBe(0);
+  });
 });
+
+/** The first request gets 429 (Retry-After: 0), every later one 200. */
+function sequenceOf429ThenOk(): Parameters<TestServer['setHandler']>[0] {
+  let first = true;
+  return (_req, res) => {
+    if (first) {
+      first = false;
+      res.writeHead(429, { 'retry-after': '0' });
+      res.end();
+      return;
+    }
+    res.end('ok');
+  };
+}
