@@ -5,7 +5,8 @@
  * Commands stay thin: parse, call, render.
  */
 import { Command, Flags } from '@oclif/core';
-import { redact } from '../redact.js';
+import { SIGNING_KEY_ENV } from '../plan/index.js';
+import { redact, registerSecret } from '../redact.js';
 import { exitCodeFor } from './main.js';
 
 export abstract class BaseCommand extends Command {
@@ -13,6 +14,13 @@ export abstract class BaseCommand extends Command {
     debug: Flags.boolean({ description: 'Print stack traces on errors (also DEBUG=1).', helpGroup: 'GLOBAL' }),
     'no-color': Flags.boolean({ description: 'Disable colour (also NO_COLOR, and whenever stdout is not a TTY).', helpGroup: 'GLOBAL' }),
   };
+
+  /** The plan-signing key from OWNERSYNC_SIGNING_KEY (empty counts as unset), registered for redaction. */
+  protected signingKey(): string | undefined {
+    const key = process.env[SIGNING_KEY_ENV] || undefined;
+    registerSecret(key);
+    return key;
+  }
 
   protected override async catch(err: Error & { exitCode?: number }): Promise<unknown> {
     if (this.jsonEnabled()) {

@@ -11,11 +11,7 @@ import { applyEventRenderer, applyJson, askToApply, refusedJson, renderApplyResu
 import { applyPlan, recordedDigest, type ApplyResult } from '../apply/index.js';
 import { configDigest, DEFAULT_CONFIG_FILE, loadConfig } from '../config/index.js';
 import { ExitCode, RefusedError } from '../errors.js';
-import { SIGNING_KEY_ENV } from '../plan/index.js';
-import { registerSecret } from '../redact.js';
 import { createHelloIdWriter } from '../sync/clients.js';
-
-export type { ApplyJsonOutput };
 
 export class Apply extends BaseCommand {
   static override summary = 'Execute an approved plan against HelloID.';
@@ -52,8 +48,7 @@ export class Apply extends BaseCommand {
     const json = this.jsonEnabled();
     const c = makeChalk({ noColor: flags['no-color'] });
     const cfg = await loadConfig(flags.config);
-    const signingKey = process.env[SIGNING_KEY_ENV] || undefined;
-    registerSecret(signingKey);
+    const signingKey = this.signingKey();
     const interactive = !json && !this.dryRun && Boolean(process.stdin.isTTY) && Boolean(process.stdout.isTTY) && !process.env.CI;
     const progress = makeProgress({ enabled: !json && !flags.quiet });
     const writer = createHelloIdWriter(cfg);

@@ -4,8 +4,7 @@
  */
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../cli/base-command.js';
-import { approve, SIGNING_KEY_ENV } from '../plan/index.js';
-import { registerSecret } from '../redact.js';
+import { approve } from '../plan/index.js';
 
 export class Approve extends BaseCommand {
   static override summary = "Approve a plan: record who approved this exact plan's digest.";
@@ -22,8 +21,7 @@ export class Approve extends BaseCommand {
 
   async run(): Promise<{ plan: string; digest: string; approvals: number; by: string }> {
     const { args, flags } = await this.parse(Approve);
-    const signingKey = process.env[SIGNING_KEY_ENV] || undefined;
-    registerSecret(signingKey);
+    const signingKey = this.signingKey();
     const plan = approve(args.plan, {
       by: flags.by,
       comment: flags.comment,

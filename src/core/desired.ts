@@ -268,7 +268,12 @@ function memberLabel(m: GroupMember): string {
   return m.name ?? m.displayName ?? m.primarySmtpAddress ?? m.userPrincipalName ?? m.guid ?? m.externalDirectoryObjectId ?? '(unnamed member)';
 }
 
-function isGroupType(rtd: string | undefined): boolean {
+/**
+ * Whether a RecipientTypeDetails names a group (MailUniversalSecurityGroup, …): such a
+ * member is expanded, never taken for a user. The Exchange client asks the same
+ * question when it reads nested groups, so it imports this one.
+ */
+export function isGroupType(rtd: string | undefined): boolean {
   return rtd !== undefined && rtd.toLowerCase().includes('group');
 }
 

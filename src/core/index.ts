@@ -16,7 +16,7 @@ export {
   sameSource,
 } from './naming.js';
 export type { OwnerGroupCandidate, OwnerGroupIndex, OwnerGroupMatch, OwnerGroupNaming, OwnerGroupScope } from './naming.js';
-export { computeDesiredState, hasFullAccess, isEffectiveFullAccess, isSystemTrustee } from './desired.js';
+export { computeDesiredState, hasFullAccess, isEffectiveFullAccess, isGroupType, isSystemTrustee } from './desired.js';
 export type { DesiredStateOptions } from './desired.js';
 export { computeDiff } from './diff.js';
 export { checkLimits } from './limits.js';

@@ -245,14 +245,8 @@ export interface Change {
   reason: string;
 }
 
-export interface KeptMember {
-  groupGuid: string;
-  groupName: string;
-  userGuid: string;
-  userName: string;
-  mailbox: string;
-  reason: string;
-}
+/** A current member the plan keeps rather than removes, and why: a Change without its action. */
+export type KeptMember = Omit<Change, 'action'>;
 
 /** A HelloID group that belongs to an in-scope mailbox and therefore is managed. */
 export interface ManagedGroup {

@@ -16,7 +16,7 @@
  * `ResultSize: Unlimited` and the warnings are kept (serviceWarnings).
  */
 import { randomUUID } from 'node:crypto';
-import type { ExchangeGroup, ExchangeUser, FailedLookup, GroupMember, Mailbox, ServiceWarning } from '../core/types.js';
+import { isGroupType, type ExchangeGroup, type ExchangeUser, type FailedLookup, type GroupMember, type Mailbox, type ServiceWarning } from '../core/index.js';
 import { OwnersyncError } from '../errors.js';
 import { safeUrl, type HttpClient, type HttpResponse, type Priority } from '../http/index.js';
 import { runPool } from '../pool.js';
@@ -24,20 +24,17 @@ import type { TokenProvider } from './auth.js';
 import { errorText, explainAccess, isExpiredPageLink, isNotFound, isTransientReply, isTransientType, toExchangeError } from './errors.js';
 import {
   groupMemberNames,
-  isGroupType,
   isMailEnabledGroupType,
-  isObject,
   mailboxIdentity,
   serviceErrorText,
   serviceException,
-  str,
   toGroupHeader,
   toGroupMember,
   toMailbox,
   toPermissionEntries,
   toUser,
-  type WireObject,
 } from './wire.js';
+import { isObject, str, type WireObject } from '../wire-object.js';
 
 /** The system mailbox the admin API routes app-only calls through. */
 const SYSTEM_ANCHOR = 'SystemMailbox{bb558c35-97f1-4cb9-8ff7-d53741dc928c}';

@@ -6,26 +6,7 @@
  */
 import type { ExchangeGroup, ExchangeUser, GroupMember, LooseBool, Mailbox, PermissionEntry } from '../core/types.js';
 import { redact } from '../redact.js';
-
-export type WireObject = Record<string, unknown>;
-
-/** A property by name, case-insensitively (exact match first, it is the common case). */
-export function prop(obj: WireObject, name: string): unknown {
-  if (Object.hasOwn(obj, name)) return obj[name];
-  const lower = name.toLowerCase();
-  for (const key of Object.keys(obj)) if (key.toLowerCase() === lower) return obj[key];
-  return undefined;
-}
-
-/** A string property (numbers stringified), or undefined when absent, null or empty. */
-export function str(obj: WireObject, ...names: string[]): string | undefined {
-  for (const name of names) {
-    const v = prop(obj, name);
-    if (typeof v === 'string' && v.trim() !== '') return v;
-    if (typeof v === 'number') return String(v);
-  }
-  return undefined;
-}
+import { isObject, prop, str, type WireObject } from '../wire-object.js';
 
 function looseBool(v: unknown): LooseBool {
   if (typeof v === 'boolean' || typeof v === 'string' || v === null || v === undefined) return v;
@@ -58,11 +39,6 @@ function rights(v: unknown): string[] {
     sharedRights.set(key, shared);
   }
   return shared as string[];
-}
-
-/** A JSON object (not null, not an array). */
-export function isObject(v: unknown): v is WireObject {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 /** The trustee of a row: `User` is normally a string; an object is reduced to its best name. */
@@ -176,11 +152,6 @@ export function toGroupHeader(o: WireObject, fallbackName: string): Omit<Exchang
     if (v !== undefined) (g as Record<string, unknown>)[key] = v;
   }
   return g;
-}
-
-/** Whether a RecipientTypeDetails names a group (MailUniversalSecurityGroup, …), as core decides it. */
-export function isGroupType(recipientTypeDetails: string | undefined): boolean {
-  return recipientTypeDetails !== undefined && recipientTypeDetails.toLowerCase().includes('group');
 }
 
 /**

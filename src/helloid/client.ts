@@ -15,6 +15,7 @@ import { HttpError, safeUrl, type HttpClient, type HttpResponse, type RequestOpt
 import { registerSecret } from '../redact.js';
 import type { AddOutcome, HelloIdWriteApi, RemoveOutcome, WriteOptions } from './types.js';
 import { runPool } from '../pool.js';
+import { isObject, prop, str, type WireObject } from '../wire-object.js';
 
 export interface HelloIdClientOptions {
   /** e.g. https://contoso.helloid.com (no trailing slash). */
@@ -27,31 +28,8 @@ export interface HelloIdClientOptions {
   pageSize?: number;
 }
 
-type Wire = Record<string, unknown>;
-
 /** Reads started ahead of the concurrency limit: enough to keep it busy as it grows. */
 const READ_AHEAD = 64;
-
-
-function isObject(v: unknown): v is Wire {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-/** A property by name, case-insensitively. */
-function prop(obj: Wire, name: string): unknown {
-  if (Object.hasOwn(obj, name)) return obj[name];
-  const lower = name.toLowerCase();
-  for (const key of Object.keys(obj)) if (key.toLowerCase() === lower) return obj[key];
-  return undefined;
-}
-
-function str(obj: Wire, ...names: string[]): string | undefined {
-  for (const n of names) {
-    const v = prop(obj, n);
-    if (typeof v === 'string' && v !== '') return v;
-  }
-  return undefined;
-}
 
 /** Where HelloID puts error text; all four are seen in the Tools4everBV HelloID-Conn-* scripts. */
 const ERROR_FIELDS = ['message', 'resultMsg', 'textResult', 'error'] as const;
@@ -97,14 +75,14 @@ function listOf(body: unknown): unknown[] | undefined {
  * list, or the object inside a `{"data": {…}}` wrapper (the list wrapper applied to
  * one object [inferred]). `idField` tells an object from its wrapper.
  */
-function objectOf(body: unknown, idField: string): Wire | undefined {
+function objectOf(body: unknown, idField: string): WireObject | undefined {
   const first = listOf(body)?.[0] ?? body;
   if (!isObject(first)) return undefined;
   const inner = prop(first, 'data');
   return str(first, idField) === undefined && isObject(inner) ? inner : first;
 }
 
-export function toHelloIdUser(o: Wire): HelloIdUser | undefined {
+export function toHelloIdUser(o: WireObject): HelloIdUser | undefined {
   const userGuid = str(o, 'userGUID', 'userGuid', 'userId');
   const userName = str(o, 'userName', 'username');
   if (userGuid === undefined || userName === undefined) return undefined;
@@ -114,7 +92,7 @@ export function toHelloIdUser(o: Wire): HelloIdUser | undefined {
   return user;
 }
 
-export function toHelloIdGroup(o: Wire): HelloIdGroup | undefined {
+export function toHelloIdGroup(o: WireObject): HelloIdGroup | undefined {
   const groupGuid = str(o, 'groupGuid', 'groupGUID', 'groupId');
   const name = str(o, 'name', 'groupName', 'displayName');
   if (groupGuid === undefined || name === undefined) return undefined;
@@ -290,7 +268,7 @@ export class HelloIdClient implements HelloIdWriteApi {
    * page is mapped as it arrives (`map` returning undefined drops an object), so the
    * wire objects of a long list are never all held at once.
    */
-  private async listAll<T>(path: string, idField: string, map: (o: Wire) => T | undefined, onPage?: (page: T[]) => void): Promise<T[]> {
+  private async listAll<T>(path: string, idField: string, map: (o: WireObject) => T | undefined, onPage?: (page: T[]) => void): Promise<T[]> {
     const all: T[] = [];
     const seen = new Set<string>();
     for (let skip = 0; ; ) {

@@ -3,7 +3,6 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { Validate } from '../../src/commands/validate.js';
-import { setOnlineCheck } from '../../src/config/index.js';
 import { ConfigError, OwnersyncError } from '../../src/errors.js';
 import { SENTINELS, variant } from './helpers.js';
 
@@ -46,7 +45,10 @@ describe('ownersync validate', () => {
     vi.unstubAllEnvs();
     rmSync(dir, { recursive: true, force: true });
   });
-  afterEach(() => setOnlineCheck(undefined));
+  const realCheck = Validate.checkOnline;
+  afterEach(() => {
+    Validate.checkOnline = realCheck;
+  });
 
   it('prints OK and a summary without secrets', async () => {
     const { out, error, result } = await run(['-c', good]);
@@ -128,15 +130,15 @@ describe('ownersync validate', () => {
     }
   });
 
-  it('--online runs the registered check and fails when one service fails', async () => {
+  it('--online runs the online check and fails when one service fails', async () => {
     const seen: string[] = [];
-    setOnlineCheck(async (cfg) => {
+    Validate.checkOnline = async (cfg) => {
       seen.push(cfg.helloid.baseUrl);
       return [
         { service: 'Entra ID', ok: true, detail: 'token acquired' },
         { service: 'HelloID', ok: false, detail: `401 Unauthorized (key ${SENTINELS.HELLOID_API_KEY})` },
       ];
-    });
+    };
     const { out, error } = await run(['-c', good, '--online']);
     expect(seen).toEqual(['https://contoso.helloid.com']);
     expect(out).toContain('online checks:\n  ok    Entra ID: token acquired\n  FAIL  HelloID: 401 Unauthorized (key ***)\n');
@@ -146,7 +148,7 @@ describe('ownersync validate', () => {
   });
 
   it('--online succeeds when every check passes', async () => {
-    setOnlineCheck(async () => [{ service: 'HelloID', ok: true, detail: 'reachable' }]);
+    Validate.checkOnline = async () => [{ service: 'HelloID', ok: true, detail: 'reachable' }];
     const { out, error } = await run(['-c', good, '--online']);
     expect(error).toBeUndefined();
     expect(out).toContain('  ok    HelloID: reachable\n');

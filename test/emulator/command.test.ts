@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { Agent, request } from 'undici';
-import { DEFAULT_FIXTURE, EmulatorCommand } from '../../src/commands/emulator.js';
+import { EmulatorCommand } from '../../src/commands/emulator.js';
+import { DEFAULT_FIXTURE } from '../../src/sync/emulator-session.js';
 import { UsageError } from '../../src/errors.js';
 import { DEMO_FIXTURE } from './helpers.js';
 
