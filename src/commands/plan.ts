@@ -1,30 +1,23 @@
 /**
  * `ownersync plan`: read Exchange Online and HelloID, write desired-state.yaml and
  * plan.yaml, and show the changes the way `terraform plan` does. Nothing in HelloID
- * changes here.
+ * changes here. The work is `makePlan` (src/sync/make-plan.ts); this renders it.
  */
 import { Flags } from '@oclif/core';
-import { appendFileSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
 import { BaseCommand } from '../cli/base-command.js';
 import { makeChalk } from '../cli/color.js';
+import { plural } from '../cli/plural.js';
 import { makeProgress } from '../cli/progress.js';
+import { RECORD_FLAGS } from '../cli/record-flags.js';
 import { planToJson, type PlanJsonOutput } from '../cli/render/json.js';
 import { renderPlanMarkdown } from '../cli/render/markdown.js';
 import { renderPlanText } from '../cli/render/text.js';
-import { configDigest, DEFAULT_CONFIG_FILE, loadConfig } from '../config/index.js';
-import type { EffectiveConfig } from '../config/types.js';
-import { ExitCode, OwnersyncError, RefusedError } from '../errors.js';
-import { buildPlan, limitsRefusalMessage, signPlan, SIGNING_KEY_ENV, writePlan, type PlanFile } from '../plan/index.js';
-import { registerSecret } from '../redact.js';
-import { exchangeChangesSince, readPreviousDesiredState, renderDesiredState, writeDesiredState } from '../state/desired-state-file.js';
+import { DEFAULT_CONFIG_FILE, loadConfig } from '../config/index.js';
+import { ExitCode, RefusedError } from '../errors.js';
+import { SIGNING_KEY_ENV } from '../plan/index.js';
 import { startDemo } from '../sync/demo.js';
-import { createSources } from '../sync/clients.js';
-import { readAndDiff, syncOptionsFrom, type ReadResult } from '../sync/read.js';
-import { RECORD_FLAGS } from '../cli/record-flags.js';
+import { appendJobSummary, makePlan } from '../sync/make-plan.js';
 import { openRecorder } from '../transcript/recorder.js';
-import { plural } from '../cli/plural.js';
 
 export class Plan extends BaseCommand {
   static override summary = 'Compute the changes HelloID needs: write desired-state.yaml and plan.yaml.';
@@ -51,101 +44,46 @@ export class Plan extends BaseCommand {
   async run(): Promise<PlanJsonOutput> {
     const { flags } = await this.parse(Plan);
     const json = this.jsonEnabled();
+    const c = makeChalk({ noColor: flags['no-color'] });
     const progress = makeProgress({ enabled: !json && !flags.quiet });
     const demo = flags.demo ? await startDemo() : undefined;
     try {
-      const cfg: EffectiveConfig = demo ? demo.config : await loadConfig(flags.config);
-      const recorder = flags.record ? openRecorder(flags.record, cfg, { command: 'plan', toolVersion: this.config.version, raw: flags['record-raw'] }, (l) => this.logToStderr(l)) : undefined;
-      const sources = createSources(cfg, { extraCaPem: demo?.caPem, ...(recorder ? { httpOptions: { onExchange: recorder.hook } } : {}) });
-      let result: Pick<ReadResult, 'desired' | 'diff' | 'counts'> | undefined;
+      const config = demo ? demo.config : await loadConfig(flags.config);
+      const recorder = flags.record ? openRecorder(flags.record, config, { command: 'plan', toolVersion: this.config.version, raw: flags['record-raw'] }, (l) => this.logToStderr(l)) : undefined;
+      let result: Awaited<ReturnType<typeof makePlan>>;
       try {
-        // Only what the outputs need is kept: the snapshots of the read (every user,
-        // group and permission row) are garbage before the outputs are built, which is
-        // when `plan` needs the most memory.
-        const { desired, diff, counts } = await readAndDiff(sources.exchange, sources.helloid, syncOptionsFrom(cfg), (phase, detail) => progress.update(phase, detail));
-        result = { desired, diff, counts };
+        result = await makePlan({
+          config, planPath: flags.out, statePath: flags.state, markdownPath: flags.markdown, overrideLimits: flags['override-limits'],
+          toolVersion: this.config.version, now: new Date(), signingKey: process.env[SIGNING_KEY_ENV] || undefined, extraCaPem: demo?.caPem,
+          ...(recorder ? { httpOptions: { onExchange: recorder.hook }, onPlan: (p) => recorder.finish(p) } : {}),
+          progress: (phase, detail) => progress.update(phase, detail),
+          renderMarkdown: (p) => renderPlanMarkdown(p, { intact: true }),
+        });
+      } catch (err) {
+        recorder?.close(); // a transcript of a failed run is still worth having
+        throw err;
       } finally {
         progress.done();
-        await sources.close();
-        if (!result) recorder?.close();
       }
-
-      const stateText = renderDesiredState(result.desired, {
-        exchangeTenantId: cfg.exchange.tenantId,
-        mailboxFilter: cfg.exchange.mailboxFilter,
-        expandGroups: cfg.exchange.expandGroups,
-        groupPrefix: cfg.sync.groupPrefix,
-        groupSuffix: cfg.sync.groupSuffix,
-      });
-      const exchangeChanges = exchangeChangesSince(readPreviousDesiredState(flags.state), stateText);
-      const limitsExceeded = result.diff.limitViolations.length > 0;
-      let plan: PlanFile = buildPlan({
-        diff: result.diff,
-        config: cfg,
-        configDigest: configDigest(cfg),
-        toolVersion: this.config.version,
-        now: new Date(),
-        // Limits are enforced below, after the plan is shown, so the operator sees what broke them.
-        overrideLimits: true,
-        exchangeChanges,
-      });
-      recorder?.finish(plan);
-      const { counts } = result;
-      const limitViolations = result.diff.limitViolations;
-      // The desired state and the diff now live on in stateText and the plan: let them
-      // go before the outputs are written, the memory peak of a large plan.
-      result = undefined;
-      if (limitsExceeded && !flags['override-limits']) {
-        if (!json) process.stdout.write(renderPlanText({ ...plan, overrides: [] }, { chalk: makeChalk({ noColor: flags['no-color'] }) }));
-        const message = `${limitsRefusalMessage(limitViolations)}\nNothing was written.`;
+      const { plan } = result;
+      if (result.status === 'refused') {
+        if (!json) process.stdout.write(renderPlanText(plan, { chalk: c }));
         // The CI job summary should say why the job failed, not just that it did.
-        if (process.env.GITHUB_STEP_SUMMARY) {
-          appendFileSync(process.env.GITHUB_STEP_SUMMARY, `## ownersync plan refused by the safety limits\n\n${plan.summary.add} to add, ${plan.summary.remove} to remove.\n\n\`\`\`\n${message}\n\`\`\`\n`);
-        }
-        throw new RefusedError(message);
+        appendJobSummary(`## ownersync plan refused by the safety limits\n\n${plan.summary.add} to add, ${plan.summary.remove} to remove.\n\n\`\`\`\n${result.message}\n\`\`\`\n`);
+        throw new RefusedError(result.message);
       }
-      if (!limitsExceeded) plan = { ...plan, overrides: [] };
-
-      const signingKey = process.env[SIGNING_KEY_ENV] || undefined;
-      if (signingKey) {
-        registerSecret(signingKey);
-        plan = signPlan(plan, signingKey);
-      }
-      // Make every output's directory first, so that a missing one cannot fail the run
-      // after plan.yaml is already written (a plan without its desired state).
-      const outputs = [flags.out, flags.state, ...(flags.markdown ? [flags.markdown] : [])];
-      for (const file of outputs) await writeStep(file, async () => {
-        await mkdir(dirname(file), { recursive: true });
-      });
-      writePlan(flags.out, plan);
-      await writeStep(flags.state, () => writeDesiredState(flags.state, stateText));
-
-      // Built (and digested) just above: intact by construction.
-      const out = planToJson(plan, { intact: true, planPath: flags.out, statePath: flags.state, limitsExceeded });
-      const markdown = renderPlanMarkdown(plan, { intact: true });
-      if (flags.markdown) await writeStep(flags.markdown, () => writeFile(flags.markdown!, markdown, 'utf8'));
-      if (process.env.GITHUB_STEP_SUMMARY) appendFileSync(process.env.GITHUB_STEP_SUMMARY, `${markdown}\n`);
-
+      appendJobSummary(`${result.markdown}\n`);
       if (!json) {
-        const c = makeChalk({ noColor: flags['no-color'] });
+        const { counts } = result;
         process.stdout.write(renderPlanText(plan, { chalk: c }));
         this.log(c.dim(`\nRead ${plural(counts.mailboxes, 'shared mailbox', 'shared mailboxes')}, ${plural(counts.helloidGroups, 'HelloID group')} (${plural(counts.ownerGroupsRead, "owner group's", "owner groups'")} members).`));
         this.log(c.dim(`Wrote ${flags.out} (${plan.digest}) and ${flags.state}.`));
         if (plan.changes.length > 0) this.log(`To apply: review it, then \`ownersync approve ${flags.out} --by <name>\` and \`ownersync apply ${flags.out}\`.`);
       }
       if (flags['detailed-exitcode'] && plan.changes.length > 0) process.exitCode = ExitCode.CHANGES;
-      return out;
+      return planToJson(plan, { intact: true, planPath: flags.out, statePath: flags.state, limitsExceeded: result.limitsExceeded });
     } finally {
       await demo?.stop();
     }
-  }
-}
-
-/** A file system failure as an error that names the file (not a bare ENOENT). */
-async function writeStep(file: string, step: () => Promise<void>): Promise<void> {
-  try {
-    await step();
-  } catch (err) {
-    throw new OwnersyncError(`${file}: cannot be written: ${err instanceof Error ? err.message : String(err)}`, ExitCode.ERROR, { cause: err });
   }
 }
