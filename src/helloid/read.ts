@@ -1,8 +1,7 @@
 /**
- * Wiring from the effective config to a ready HelloIdClient, and a one-call read of
- * users, groups and the members of chosen groups.
+ * Wiring from the effective config to a ready HelloIdClient. The reads are called by the
+ * orchestrator (src/sync/read.ts), which overlaps them with the Exchange reads.
  */
-import type { HelloIdSnapshot } from '../core/types.js';
 import type { EffectiveConfig } from '../config/types.js';
 import { HttpClient, type HttpClientOptions } from '../http/index.js';
 import { HelloIdClient } from './client.js';
@@ -35,25 +34,4 @@ export function createHelloIdClient(cfg: Pick<EffectiveConfig, 'helloid'> & Part
     http,
     ...(options.pageSize !== undefined ? { pageSize: options.pageSize } : {}),
   });
-}
-
-/**
- * Users and groups, with the members of `memberGroupGuids` read (others stay null).
- * A group whose member read failed gets `members: null` and `memberError`.
- */
-export async function readHelloId(
-  client: HelloIdClient,
-  memberGroupGuids: (groups: HelloIdSnapshot['groups']) => string[] = () => [],
-): Promise<HelloIdSnapshot> {
-  const [users, groups] = await Promise.all([client.listUsers(), client.listGroups()]);
-  const members = await client.readMembers(memberGroupGuids(groups));
-  return {
-    users,
-    groups: groups.map((g) => {
-      const m = members.get(g.groupGuid);
-      if (m === undefined) return g;
-      if (m instanceof Error) return { ...g, members: null, memberError: m.message };
-      return { ...g, members: m };
-    }),
-  };
 }
