@@ -82,8 +82,10 @@ describe('core properties', () => {
         for (const grp of diff.groups) {
           const expected = [...(want.get(grp.groupGuid) ?? [])].sort();
           // Members HelloID does not know as users are kept whatever else happens (rule 6).
+          // Taken from the input tenant, not from the diff's own observedMembers.
           const knownGuids = new Set(t.helloid.users.map((u) => u.userGuid.toLowerCase()));
-          const unknownMembers = grp.observedMembers.filter((m) => !knownGuids.has(m));
+          const input = t.helloid.groups.find((g) => g.groupGuid.toLowerCase() === grp.groupGuid);
+          const unknownMembers = (input?.members ?? []).map((m) => m.toLowerCase()).filter((m) => !knownGuids.has(m));
           if (grp.holdReasons.length === 0) expect(grp.plannedMembers).toEqual([...new Set([...expected, ...unknownMembers])].sort());
           // Incomplete groups never lose anyone. When their HelloID members were read they
           // still gain every desired member; when not, nothing is planned for them at all.
