@@ -455,7 +455,6 @@ export function computeDesiredState(snapshot: ExchangeSnapshot, opts: DesiredSta
       displayName: mb.displayName,
       primarySmtpAddress: mb.primarySmtpAddress,
       ownerGroupName: ownerGroupName(mb.displayName, opts),
-      complete: unknown.length === 0,
       holders,
       unknown,
     };

@@ -215,11 +215,9 @@ export interface DesiredMailbox {
   primarySmtpAddress: string;
   /** groupPrefix + DisplayName + groupSuffix */
   ownerGroupName: string;
-  /** true iff `unknown` is empty: every holder is known. */
-  complete: boolean;
   /** Sorted by UPN (case-insensitive). */
   holders: Holder[];
-  /** Why some holders may be missing from `holders`, sorted by subject; empty when complete. */
+  /** Why some holders may be missing from `holders`, sorted by subject; empty: every holder is known. */
   unknown: UnknownHolders[];
 }
 

@@ -34,7 +34,7 @@ export function renderDesiredState(state: DesiredState, header: DesiredStateHead
     summary: {
       mailboxes: state.mailboxes.length,
       holders: state.mailboxes.reduce((n, m) => n + m.holders.length, 0),
-      incompleteMailboxes: state.mailboxes.filter((m) => !m.complete).length,
+      incompleteMailboxes: state.mailboxes.filter((m) => m.unknown.length > 0).length,
       warnings: state.warnings.length,
     },
     mailboxes: state.mailboxes.map((m) => ({
@@ -42,7 +42,7 @@ export function renderDesiredState(state: DesiredState, header: DesiredStateHead
       primarySmtpAddress: m.primarySmtpAddress,
       guid: m.guid,
       ownerGroup: m.ownerGroupName,
-      complete: m.complete,
+      complete: m.unknown.length === 0,
       holders: m.holders.map((h) => ({
         upn: h.userPrincipalName,
         ...(h.direct ? { direct: true } : {}),

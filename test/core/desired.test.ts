@@ -88,8 +88,7 @@ describe('computeDesiredState: permission rows', () => {
     const d = computeDesiredState(snapshot([mailbox('Sales', 'sales@contoso.com', c.rows)], USERS), opts());
     expect(d.mailboxes).toHaveLength(1);
     expect(brief(d.mailboxes[0]!.holders)).toEqual(c.holders);
-    expect(d.mailboxes[0]!.complete).toBe(c.complete ?? true);
-    expect(d.mailboxes[0]!.unknown.length > 0).toBe(!(c.complete ?? true));
+    expect(d.mailboxes[0]!.unknown.length === 0).toBe(c.complete ?? true);
     expect(d.warnings.map((w) => w.code)).toEqual(c.warnings ?? []);
     for (const w of d.warnings) expect(w.mailbox).toBe('sales@contoso.com');
   });
@@ -101,7 +100,6 @@ describe('computeDesiredState: permission rows', () => {
       displayName: 'Sales',
       primarySmtpAddress: 'sales@contoso.com',
       ownerGroupName: 'RO Sales Resource Owners',
-      complete: true,
       holders: [
         { userPrincipalName: 'alice@contoso.com', displayName: 'Alice', direct: true, via: [] },
         { userPrincipalName: 'dave@contoso.com', direct: true, via: [] },
@@ -124,7 +122,7 @@ describe('computeDesiredState: permission rows', () => {
 
   it('a mailbox whose permission read failed is incomplete with no holders', () => {
     const d = computeDesiredState(snapshot([mailbox('Sales', 'sales@contoso.com', null, { permissionError: 'POST https://x/InvokeCommand → 503' })], USERS), opts());
-    expect(d.mailboxes[0]).toMatchObject({ complete: false, holders: [] });
+    expect(d.mailboxes[0]).toMatchObject({ holders: [], unknown: [{ subject: 'sales@contoso.com', reason: 'FullAccess permissions could not be read' }] });
     expect(d.warnings).toEqual([
       expect.objectContaining({ code: 'incomplete-read', mailbox: 'sales@contoso.com', message: expect.stringContaining('503') }),
     ]);
@@ -184,7 +182,7 @@ describe('computeDesiredState: groups', () => {
     const grp = xgroup('Sales-Team', [userMember(alice), { name: 'Ext Contact', primarySmtpAddress: 'x@fabrikam.com', recipientTypeDetails: 'MailContact' }]);
     const d = run([fa('Sales-Team')], [grp]);
     expect(brief(d.mailboxes[0]!.holders)).toEqual(['alice@contoso.com via:Sales-Team']);
-    expect(d.mailboxes[0]!.complete).toBe(true);
+    expect(d.mailboxes[0]!.unknown).toEqual([]);
     expect(d.warnings).toEqual([
       expect.objectContaining({ code: 'unresolved-trustee', mailbox: 'shared@contoso.com', subject: 'Ext Contact', message: expect.stringContaining("'Sales-Team'") }),
     ]);
@@ -221,7 +219,7 @@ describe('computeDesiredState: groups', () => {
   it('a group whose member read failed makes the mailbox incomplete', () => {
     const broken = xgroup('Broken', null, { memberError: 'GET members → 500' });
     const d = run([fa('Broken'), fa('alice@contoso.com')], [broken]);
-    expect(d.mailboxes[0]!.complete).toBe(false);
+    expect(d.mailboxes[0]!.unknown).not.toEqual([]);
     expect(brief(d.mailboxes[0]!.holders)).toEqual(['alice@contoso.com direct']);
     expect(d.warnings).toEqual([expect.objectContaining({ code: 'group-read-failed', subject: 'Broken', message: expect.stringContaining('500') })]);
   });
@@ -230,7 +228,7 @@ describe('computeDesiredState: groups', () => {
     const inner = xgroup('Inner', null);
     const outer = xgroup('Outer', [userMember(alice), groupMember(inner)]);
     const d = run([fa('Outer')], [outer, inner]);
-    expect(d.mailboxes[0]!.complete).toBe(false);
+    expect(d.mailboxes[0]!.unknown).not.toEqual([]);
     expect(d.warnings.map((w) => [w.code, w.subject])).toEqual([['group-read-failed', 'Inner']]);
     expect(d.warnings[0]!.message).toContain('Outer > Inner');
   });
@@ -238,7 +236,7 @@ describe('computeDesiredState: groups', () => {
   it('a nested group that was not read at all makes the mailbox incomplete', () => {
     const outer = xgroup('Outer', [userMember(alice), { name: 'Missing', guid: 'nope', recipientTypeDetails: 'MailUniversalSecurityGroup' }]);
     const d = run([fa('Outer')], [outer]);
-    expect(d.mailboxes[0]!.complete).toBe(false);
+    expect(d.mailboxes[0]!.unknown).not.toEqual([]);
     expect(d.warnings.map((w) => [w.code, w.subject])).toEqual([['group-read-failed', 'Missing']]);
   });
 
@@ -246,7 +244,7 @@ describe('computeDesiredState: groups', () => {
     const chain = Array.from({ length: 80 }, (_, i) => xgroup(`Level-${i}`, [userMember(alice)]));
     for (let i = 0; i < chain.length - 1; i++) chain[i]!.members!.push(groupMember(chain[i + 1]!));
     const d = run([fa('Level-0'), fa('bob@contoso.com')], chain);
-    expect(d.mailboxes[0]!.complete).toBe(false);
+    expect(d.mailboxes[0]!.unknown).not.toEqual([]);
     expect(brief(d.mailboxes[0]!.holders)).toEqual(['Bob@Contoso.com direct']);
     expect(d.warnings).toEqual([expect.objectContaining({ code: 'group-read-failed', subject: 'Level-0', message: expect.stringContaining('too deep or too wide') })]);
   });
@@ -258,7 +256,7 @@ describe('computeDesiredState: groups', () => {
     for (const grp of layers[layers.length - 1]!) grp.members = [userMember(carol)];
     const top = xgroup('Top', layers[0]!.map(groupMember));
     const d = run([fa('Top')], [top, ...layers.flat()]);
-    expect(d.mailboxes[0]!.complete).toBe(false);
+    expect(d.mailboxes[0]!.unknown).not.toEqual([]);
     expect(d.warnings.map((w) => w.code)).toEqual(['group-read-failed']);
   });
 
