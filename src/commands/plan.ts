@@ -6,7 +6,7 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../cli/base-command.js';
 import { makeChalk } from '../cli/color.js';
-import { plural } from '../cli/plural.js';
+import { plural } from '../plural.js';
 import { makeProgress } from '../cli/progress.js';
 import { RECORD_FLAGS } from '../cli/record-flags.js';
 import { planToJson, type PlanJsonOutput } from '../cli/render/json.js';

@@ -5,13 +5,10 @@
  * reviewer sees at once how far over the line the plan is.
  */
 import { cmp } from './order.js';
+import { plural } from '../plural.js';
 import type { Change, LimitViolation, ManagedGroup, SyncOptions } from './types.js';
 
 export type RemovalLimits = SyncOptions['limits'];
-
-function plural(n: number, one: string, many: string): string {
-  return `${n} ${n === 1 ? one : many}`;
-}
 
 function formatPercent(p: number): string {
   // One decimal is enough to judge, and avoids "33.33333333333333%".

@@ -37,6 +37,7 @@ import type {
   SyncOptions,
 } from '../core/types.js';
 import { OwnersyncError } from '../errors.js';
+import { plural } from '../plural.js';
 import type { ExchangeSource, HelloIdSource } from './sources.js';
 
 export interface ReadProgress {
@@ -137,7 +138,7 @@ export async function readAndDiff(
         'Refusing to plan: an empty scope would look like "every owner left". Check the filter and the app\'s Exchange role.',
     );
   }
-  progress('Reading', counted(mailboxes.length, 'shared mailbox', 'shared mailboxes') + ' found');
+  progress('Reading', plural(mailboxes.length, 'shared mailbox', 'shared mailboxes') + ' found');
 
   // A group can only be matched by its exact or its diacritics-folded name (core/naming).
   const exact = new Set<string>();
@@ -158,7 +159,7 @@ export async function readAndDiff(
       const match = index.match(ownerGroupName(m.displayName, opts));
       if (match.kind === 'match') wanted.set(match.group.groupGuid.toLowerCase(), match.group.groupGuid);
     }
-    progress('Reading', `members of ${counted(wanted.size, 'HelloID owner group')}`);
+    progress('Reading', `members of ${plural(wanted.size, 'HelloID owner group')}`);
     const missing = [...wanted].filter(([key]) => !requested.has(key)).map(([, guid]) => guid);
     if (missing.length > 0) reads.push(helloid.readMembers(missing.sort()));
     const out: MemberReads = new Map();
@@ -185,7 +186,7 @@ export async function readAndDiff(
   let groups: ExchangeSnapshot['groups'] = [];
   let failedLookups: ExchangeSnapshot['failedLookups'] = [];
   if (trustees.size > 0 && opts.expandGroups) {
-    progress('Resolving group trustees', counted(trustees.size, 'trustee'));
+    progress('Resolving group trustees', plural(trustees.size, 'trustee'));
     ({ groups, failedLookups } = await exchange.resolveGroups([...trustees].sort()));
   }
   const snapshot: ExchangeSnapshot = { mailboxes: withPerms, users: exUsers, groups, failedLookups, serviceWarnings: [...(exchange.serviceWarnings ?? [])] };
@@ -249,11 +250,6 @@ async function lookUpMissingMembers(helloid: HelloIdSource, users: readonly Hell
     else if (result !== null) found.push(result);
   }
   return { found, failed };
-}
-
-/** "1 trustee", "2 trustees": progress lines are read by people. */
-function counted(n: number, one: string, many = `${one}s`): string {
-  return `${n} ${n === 1 ? one : many}`;
 }
 
 export function syncOptionsFrom(cfg: { exchange: { expandGroups: boolean; mailboxFilter?: string }; sync: Omit<SyncOptions, 'expandGroups'> }): SyncOptions & { mailboxFilter?: string } {

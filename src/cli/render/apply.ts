@@ -3,7 +3,7 @@
  * checked, progress), the outcome per change, and the `--json` document
  * (schemas/output/apply-output.schema.json), including the one for a refusal.
  */
-import { plural } from '../plural.js';
+import { plural } from '../../plural.js';
 import type { ChalkInstance } from 'chalk';
 import { createInterface } from 'node:readline/promises';
 import type { ApplyEvent, ApplyResult } from '../../apply/index.js';

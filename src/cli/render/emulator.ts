@@ -5,7 +5,7 @@
  */
 import type { Served } from '../../sync/emulator-session.js';
 import { loadHint, shellQuote } from '../../sync/emulator-session.js';
-import { plural } from '../plural.js';
+import { plural } from '../../plural.js';
 
 /** The banner printed once the emulator (or the replay) listens. */
 export function renderServing(s: Served): string {

@@ -7,7 +7,7 @@
 import type { Change } from '../../core/types.js';
 import { approvalStatuses, describeApproval, type ApprovalStatus } from '../../plan/approval-status.js';
 import type { PlanFile } from '../../plan/types.js';
-import { plural } from '../plural.js';
+import { plural } from '../../plural.js';
 
 /** GitHub's comment limit is 65,536; stay clear of it. */
 export const MARKDOWN_LIMIT = 65_000;

@@ -6,7 +6,7 @@
 import type { ChalkInstance } from 'chalk';
 import type { Change, KeptMember, Warning } from '../../core/types.js';
 import type { PlanFile } from '../../plan/types.js';
-import { plural } from '../plural.js';
+import { plural } from '../../plural.js';
 
 export interface TextRenderOptions {
   chalk: ChalkInstance;

@@ -6,7 +6,7 @@
 import type { EffectiveConfig, OnlineCheckResult } from '../../config/index.js';
 import { ownerGroupName } from '../../core/index.js';
 import { redact } from '../../redact.js';
-import { plural } from '../plural.js';
+import { plural } from '../../plural.js';
 
 /** A mailbox name for the worked naming example in the summary. */
 const EXAMPLE_MAILBOX = 'Sales';
