@@ -182,39 +182,35 @@ export class HelloIdClient implements HelloIdWriteApi {
   }
 
   /**
-   * Look up users one by one (for member GUIDs missing from the user list), in
-   * parallel like readMembers: a user, null when HelloID says it does not exist (a
-   * deleted user), or the Error of a lookup that failed for good (after the HTTP
-   * client's retries).
+   * Look up users one by one (for member GUIDs missing from the user list): a user,
+   * null when HelloID says it does not exist (a deleted user), or the Error of a lookup
+   * that failed for good (after the HTTP client's retries).
    */
   async lookupUsers(userGuids: readonly string[]): Promise<Map<string, HelloIdUser | null | Error>> {
-    const out = new Map<string, HelloIdUser | null | Error>();
-    await runPool([...new Set(userGuids)], READ_AHEAD, async (guid) => {
-      try {
-        out.set(guid, (await this.getUser(guid)) ?? null);
-      } catch (err) {
-        out.set(guid, err instanceof Error ? err : new Error(String(err)));
-      }
-    });
-    return out;
+    return this.readEach([...new Set(userGuids)], async (guid) => (await this.getUser(guid)) ?? null);
+  }
+
+  /** Members of these groups; an Error for each read that failed for good. */
+  async readMembers(groupGuids: string[], onProgress?: (done: number, total: number) => void): Promise<Map<string, string[] | Error>> {
+    return this.readEach(groupGuids, (guid) => this.getGroupMembers(guid), onProgress);
   }
 
   /**
-   * Members of these groups, in parallel within the limiter; an Error for each read
-   * that failed for good. At most READ_AHEAD reads are started at a time (the limiter
-   * decides how many of them are in flight): thousands of requests parked in its queue
-   * would only hold memory for the whole run.
+   * One read per key, in parallel within the limiter, each failure kept as its Error
+   * (one failed read must not lose the others). At most READ_AHEAD reads are started at
+   * a time (the limiter decides how many are in flight): thousands of requests parked in
+   * its queue would only hold memory for the whole run.
    */
-  async readMembers(groupGuids: string[], onProgress?: (done: number, total: number) => void): Promise<Map<string, string[] | Error>> {
-    const out = new Map<string, string[] | Error>();
+  private async readEach<T>(keys: readonly string[], read: (key: string) => Promise<T>, onProgress?: (done: number, total: number) => void): Promise<Map<string, T | Error>> {
+    const out = new Map<string, T | Error>();
     let done = 0;
-    await runPool(groupGuids, READ_AHEAD, async (guid) => {
+    await runPool(keys, READ_AHEAD, async (key) => {
       try {
-        out.set(guid, await this.getGroupMembers(guid));
+        out.set(key, await read(key));
       } catch (err) {
-        out.set(guid, err instanceof Error ? err : new Error(String(err)));
+        out.set(key, err instanceof Error ? err : new Error(String(err)));
       }
-      onProgress?.(++done, groupGuids.length);
+      onProgress?.(++done, keys.length);
     });
     return out;
   }
