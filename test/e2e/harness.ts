@@ -11,6 +11,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DEMO_FIXTURE_URL, start, type Emulator, type StartOptions } from '../../src/emulator/index.js';
+import { configYaml, type SyncSettings } from './config-yaml.js';
+
+export { configYaml, type SyncSettings };
 
 export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const BIN = path.join(REPO, 'bin/run.js');
@@ -27,17 +30,6 @@ export interface RunResult {
   stderr: string;
 }
 
-export interface SyncSettings {
-  removeMembers?: boolean;
-  protectedUsers?: string[];
-  mailboxFilter?: string;
-  limits?: { maxRemovals?: number; maxRemovalPercent?: number; allowEmptyingGroups?: boolean };
-  requireSignature?: boolean;
-  concurrency?: number;
-  expiresAfter?: string;
-  extraYaml?: string;
-}
-
 export interface Env {
   emulator: Emulator;
   dir: string;
@@ -50,37 +42,6 @@ export interface Env {
   file(name: string): string;
   read(name: string): string;
   stop(): Promise<void>;
-}
-
-export function configYaml(em: Emulator, s: SyncSettings = {}): string {
-  const c = em.clientSettings();
-  const lines = [
-    'exchange:',
-    `  tenantId: ${c.tenantId}`,
-    `  organization: ${c.organization}`,
-    `  clientId: ${c.clientId}`,
-    '  clientSecret: ${OWNERSYNC_CLIENT_SECRET}',
-    `  authorityHost: ${em.url}`,
-    `  adminApiUrl: ${em.url}`,
-    ...(s.mailboxFilter ? [`  mailboxFilter: "${s.mailboxFilter.replace(/"/g, '\\"')}"`] : []),
-    'helloid:',
-    `  baseUrl: ${em.url}`,
-    '  apiKey: ${HELLOID_API_KEY}',
-    '  apiSecret: ${HELLOID_API_SECRET}',
-    'sync:',
-    `  removeMembers: ${s.removeMembers ?? true}`,
-    `  protectedUsers: [${(s.protectedUsers ?? []).map((u) => JSON.stringify(u)).join(', ')}]`,
-    '  limits:',
-    `    maxRemovals: ${s.limits?.maxRemovals ?? 100}`,
-    `    maxRemovalPercent: ${s.limits?.maxRemovalPercent ?? 25}`,
-    `    allowEmptyingGroups: ${s.limits?.allowEmptyingGroups ?? false}`,
-    'plan:',
-    `  expiresAfter: ${s.expiresAfter ?? '72h'}`,
-    'apply:',
-    `  concurrency: ${s.concurrency ?? 4}`,
-    `  requireSignature: ${s.requireSignature ?? false}`,
-  ];
-  return lines.join('\n') + '\n' + (s.extraYaml ?? '');
 }
 
 export async function setup(opts: Partial<StartOptions> & { sync?: SyncSettings } = {}): Promise<Env> {

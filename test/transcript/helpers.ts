@@ -14,40 +14,14 @@ import { buildPlan, type PlanFile } from '../../src/plan/index.js';
 import { createSources } from '../../src/sync/clients.js';
 import { readAndDiff, syncOptionsFrom } from '../../src/sync/read.js';
 import { TranscriptRecorder } from '../../src/transcript/recorder.js';
+import { configYaml, type SyncSettings } from '../e2e/config-yaml.js';
 
-export interface SyncYaml {
-  removeMembers?: boolean;
-  protectedUsers?: string[];
-  mailboxFilter?: string;
-  groupPrefix?: string;
-  groupSuffix?: string;
-  expandGroups?: boolean;
-}
+export type SyncYaml = Pick<SyncSettings, 'removeMembers' | 'protectedUsers' | 'mailboxFilter' | 'groupPrefix' | 'groupSuffix' | 'expandGroups'>;
 
+/** The effective config for an emulator (the e2e harness's ownersync.yaml), read in process. */
 export function emulatorConfig(em: Emulator, s: SyncYaml = {}): EffectiveConfig {
   const c = em.clientSettings();
-  const text = [
-    'exchange:',
-    `  tenantId: ${c.tenantId}`,
-    `  organization: ${c.organization}`,
-    `  clientId: ${c.clientId}`,
-    '  clientSecret: ${OWNERSYNC_CLIENT_SECRET}',
-    `  authorityHost: ${em.url}`,
-    `  adminApiUrl: ${em.url}`,
-    ...(s.mailboxFilter ? [`  mailboxFilter: ${JSON.stringify(s.mailboxFilter)}`] : []),
-    ...(s.expandGroups !== undefined ? [`  expandGroups: ${s.expandGroups}`] : []),
-    'helloid:',
-    `  baseUrl: ${em.url}`,
-    '  apiKey: ${HELLOID_API_KEY}',
-    '  apiSecret: ${HELLOID_API_SECRET}',
-    'sync:',
-    `  removeMembers: ${s.removeMembers ?? true}`,
-    `  protectedUsers: [${(s.protectedUsers ?? []).map((u) => JSON.stringify(u)).join(', ')}]`,
-    ...(s.groupPrefix !== undefined ? [`  groupPrefix: ${JSON.stringify(s.groupPrefix)}`] : []),
-    ...(s.groupSuffix !== undefined ? [`  groupSuffix: ${JSON.stringify(s.groupSuffix)}`] : []),
-    '',
-  ].join('\n');
-  return parseConfig(text, 'ownersync.test.yaml', {
+  return parseConfig(configYaml(em, s), 'ownersync.test.yaml', {
     OWNERSYNC_CLIENT_SECRET: c.clientSecret ?? '',
     HELLOID_API_KEY: c.helloidApiKey,
     HELLOID_API_SECRET: c.helloidApiSecret,
