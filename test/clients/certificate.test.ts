@@ -52,6 +52,17 @@ afterAll(() => {
   clearSecrets();
 });
 
+
+/** The error `fn` throws (undefined when it does not), to assert on its type and message. */
+function thrown(fn: () => unknown): Error | undefined {
+  try {
+    fn();
+  } catch (e) {
+    return e as Error;
+  }
+  return undefined;
+}
+
 describe('PEM', () => {
   it('reads certificate + key in either order, with the SHA-256 and SHA-1 thumbprints', () => {
     for (const text of [`${cert}\n${key}`, `${key}\n${cert}`]) {
@@ -80,14 +91,7 @@ describe('PEM', () => {
     const path = file('enc.pem', `${cert}\n${encrypted}`);
     expect(loadCertificate({ path, password: 'pem-Pa55' }).thumbprintSha256).toBe(sha256);
     expect(() => loadCertificate({ path })).toThrow(`exchange.certificate.path: ${path}: the private key is encrypted; set exchange.certificate.password`);
-    const err = (() => {
-      try {
-        loadCertificate({ path, password: 'not-the-pa55' });
-      } catch (e) {
-        return e as Error;
-      }
-      return undefined;
-    })();
+    const err = thrown(() => loadCertificate({ path, password: 'not-the-pa55' }));
     expect(err).toBeInstanceOf(ConfigError);
     expect(err?.message).toBe(`exchange.certificate.path: ${path}: cannot decrypt the private key with exchange.certificate.password`);
     expect(redact('x not-the-pa55')).toBe('x ***');
@@ -170,14 +174,7 @@ describe.skipIf(!openssl)('PFX', () => {
 
   it('says when the password is wrong or missing, naming the file and never printing the password', () => {
     const path = pfx('pw.pfx', []);
-    const err = (() => {
-      try {
-        loadCertificate({ path, password: 'wrong-pfx-pass' });
-      } catch (e) {
-        return e as Error;
-      }
-      return undefined;
-    })();
+    const err = thrown(() => loadCertificate({ path, password: 'wrong-pfx-pass' }));
     expect(err).toBeInstanceOf(ConfigError);
     expect(err?.message).toBe(`exchange.certificate.path: ${path}: cannot open the PFX: wrong password (the integrity check with exchange.certificate.password fails)`);
     expect(err?.message).not.toContain('wrong-pfx-pass');
