@@ -14,7 +14,6 @@
  * The group read also gives the members for the drift check: one GET per group.
  */
 import { RefusedError } from '../errors.js';
-import { HttpError } from '../http/index.js';
 import type { EffectiveConfig } from '../config/types.js';
 import { exactNameKey, sameSource } from '../core/naming.js';
 import type { HelloIdUser } from '../core/types.js';
@@ -61,14 +60,11 @@ export async function readLiveState(plan: PlanFile, api: HelloIdWriteApi, concur
         users.set(r.guid, await api.getUser(r.guid));
         return;
       }
-      try {
-        groups.set(lc(r.guid), await api.getGroup(r.guid));
-      } catch (err) {
-        // A 404 for the group itself ("Group not found") is an answer, not a failed read:
-        // the group the reviewer saw is gone, which is a refusal (exit 3), not an error.
-        if (!(err instanceof HttpError && err.status === 404)) throw err;
-        goneGroups.add(lc(r.guid));
-      }
+      // A group HelloID no longer has is an answer, not a failed read: the group the
+      // reviewer saw is gone, which is a refusal (exit 3), not an error.
+      const group = await api.getGroup(r.guid);
+      if (group) groups.set(lc(r.guid), group);
+      else goneGroups.add(lc(r.guid));
     });
   };
   const groupReads = plan.groups.map((g): Read => ({ kind: 'group', guid: g.groupGuid }));

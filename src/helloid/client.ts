@@ -13,7 +13,7 @@ import type { HelloIdGroup, HelloIdUser } from '../core/types.js';
 import { OwnersyncError } from '../errors.js';
 import { HttpError, safeUrl, type HttpClient, type HttpResponse, type RequestOptions } from '../http/index.js';
 import { registerSecret } from '../redact.js';
-import type { AddOutcome, HelloIdWriteApi, RemoveOutcome, WriteOptions } from './types.js';
+import type { AddOutcome, HelloIdWriteApi, LiveGroup, RemoveOutcome, WriteOptions } from './types.js';
 import { runPool } from '../pool.js';
 import { isObject, prop, str, type WireObject } from '../wire-object.js';
 
@@ -57,6 +57,16 @@ function messageOf(text: string): string {
     }
   }
   return '';
+}
+
+/**
+ * Whether a 404 says the object does not exist ("User not found", "Group not found", or
+ * no text at all) — unlike a 404 from a wrong URL ("No HTTP resource was found …"),
+ * which is an error, not an answer.
+ */
+function isNotFoundReply(res: HttpResponse): boolean {
+  const why = messageOf(res.text);
+  return why === '' || /not\s*found/i.test(why);
 }
 
 /** The items of a list reply: a plain array, `{"pageData": […]}` or `{"data": […]}`; undefined otherwise. */
@@ -133,18 +143,31 @@ export class HelloIdClient implements HelloIdWriteApi {
     return this.listAll('/api/v1/groups', 'groupGuid', toHelloIdGroup, onPage);
   }
 
-  /** Current member userGUIDs of a group (fresh read). */
+  /** Current member userGUIDs of a group (fresh read); a group HelloID does not know is an error here. */
   async getGroupMembers(groupGuid: string): Promise<string[]> {
-    return (await this.getGroup(groupGuid)).members;
+    const group = await this.readGroup(groupGuid);
+    if (!('members' in group)) throw this.refused('GET', group.url, group.notFound, 'group members');
+    return group.members;
   }
 
   /**
    * One group as it is now: its name and source (what a reviewer saw, for apply to
-   * check against) and its member userGUIDs. One GET /api/v1/groups/{guid}.
+   * check against) and its member userGUIDs, in one GET /api/v1/groups/{guid}; undefined
+   * when HelloID answers 404 "Group not found" (deleted since it was seen).
    */
-  async getGroup(groupGuid: string): Promise<{ groupGuid: string; name: string; source: string | null; members: string[] }> {
+  async getGroup(groupGuid: string): Promise<LiveGroup | undefined> {
+    const group = await this.readGroup(groupGuid);
+    return 'members' in group ? group : undefined;
+  }
+
+  private async readGroup(groupGuid: string): Promise<LiveGroup | { url: string; notFound: HttpResponse }> {
     const url = `${this.baseUrl}/api/v1/groups/${encodeURIComponent(groupGuid)}`;
-    const group = objectOf((await this.send(url, { label: 'group members' })).json<unknown>(), 'groupGuid');
+    const res = await this.send(url, { label: 'group members', acceptStatuses: [404] });
+    if (res.status === 404) {
+      if (isNotFoundReply(res)) return { url, notFound: res };
+      throw this.refused('GET', url, res, 'group members');
+    }
+    const group = objectOf(res.json<unknown>(), 'groupGuid');
     const header = isObject(group) ? toHelloIdGroup(group) : undefined;
     const users = isObject(group) ? prop(group, 'users') : undefined;
     if (!Array.isArray(users)) {
@@ -164,15 +187,13 @@ export class HelloIdClient implements HelloIdWriteApi {
   /**
    * One user by GUID (GET /api/v1/users/{guid}), or undefined when HelloID answers 404
    * "User not found" (a deleted user: wire-formats.md). Any other failure throws:
-   * "could not look up" is not "not found" — nor is a 404 that does not say so (a
-   * wrong URL answers "No HTTP resource was found …").
+   * "could not look up" is not "not found".
    */
   async getUser(userGuid: string): Promise<HelloIdUser | undefined> {
     const url = `${this.baseUrl}/api/v1/users/${encodeURIComponent(userGuid)}`;
     const res = await this.send(url, { label: 'user', acceptStatuses: [404] });
     if (res.status === 404) {
-      const why = messageOf(res.text);
-      if (why === '' || /not\s*found/i.test(why)) return undefined;
+      if (isNotFoundReply(res)) return undefined;
       throw this.refused('GET', url, res, 'user');
     }
     const body = objectOf(res.json<unknown>(), 'userGUID');

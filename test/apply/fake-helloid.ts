@@ -46,7 +46,7 @@ export class FakeHelloId implements HelloIdWriteApi {
     return [...this.group(groupGuid)];
   }
 
-  async getGroup(groupGuid: string): Promise<LiveGroup> {
+  async getGroup(groupGuid: string): Promise<LiveGroup | undefined> {
     const members = await this.getGroupMembers(groupGuid);
     const info = this.groupInfo.get(groupGuid) ?? { name: '', source: null };
     return { groupGuid, name: info.name, source: info.source, members };

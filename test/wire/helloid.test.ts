@@ -205,10 +205,22 @@ describe('HelloID wire formats', () => {
       const err = (await c.removeMember(GHOST_GROUP, DAVE).catch((x: unknown) => x)) as Error;
       expect(err).toBeInstanceOf(HttpError);
       expect(err.message).toBe(`DELETE ${e.url}/api/v1/groups/${GHOST_GROUP}/users/${DAVE} (remove member) failed: 404 Not Found — Group not found`);
-      await expect(c.getGroup(GHOST_GROUP)).rejects.toThrow(/^GET \S+ \(group members\) failed: 404 Not Found — Group not found$/);
+      await expect(c.getGroupMembers(GHOST_GROUP)).rejects.toThrow(/^GET \S+ \(group members\) failed: 404 Not Found — Group not found$/);
+      expect(await c.getGroup(GHOST_GROUP)).toBeUndefined();
       expect(await c.getUser(GONE)).toBeUndefined();
     });
   }
+
+  // [wire-formats] "GET /users/{userGuid} resolves one user"; a 404 that says "not found"
+  // is an answer (deleted), but a 404 that does not say so — here the emulator's answer to
+  // a path outside the API, as a wrong helloid.baseUrl would get [inferred] — is an error:
+  // a bad base URL must not make members look deleted, nor planned groups look gone.
+  it('a 404 from a wrong URL is an error for single users and groups, not "deleted"', async () => {
+    const cfg = configFor(emu);
+    const wrong = helloIdClient(emu, { ...cfg, helloid: { ...cfg.helloid, baseUrl: `${emu.url}/not-helloid` } }).client;
+    await expect(wrong.getUser(DAVE)).rejects.toThrow(/\(user\) failed: 404 Not Found/);
+    await expect(wrong.getGroup(SALES)).rejects.toThrow(/\(group members\) failed: 404 Not Found/);
+  });
 
   // [wire-formats] No documented rate limit; back off on 429 anyway.
   it('backs off on 429 with Retry-After and then succeeds', async () => {
