@@ -50,7 +50,7 @@ function indexHelloIdUsers(users: readonly HelloIdUser[]): HelloIdUsers {
     const guid = u.userGuid.toLowerCase();
     const prev = byGuid.get(guid);
     // A user listed twice (paging is no snapshot): one copy, chosen by content.
-    if (!prev || cmp(u.userName, prev.userName) < 0) byGuid.set(guid, { ...u, userGuid: guid });
+    if (!prev || cmp(u.userName, prev.userName) < 0) byGuid.set(guid, u.userGuid === guid ? u : { ...u, userGuid: guid });
   }
   const byName = new Map<string, HelloIdUser[]>();
   for (const u of byGuid.values()) {

@@ -16,7 +16,7 @@
  * `ResultSize: Unlimited` and the warnings are kept (serviceWarnings).
  */
 import { randomUUID } from 'node:crypto';
-import { isGroupType, type ExchangeGroup, type ExchangeUser, type FailedLookup, type GroupMember, type Mailbox, type ServiceWarning } from '../core/index.js';
+import { isGroupType, type ExchangeGroup, type ExchangeUser, type FailedLookup, type GroupMember, type Mailbox, type PermissionEntry, type ServiceWarning } from '../core/index.js';
 import { OwnersyncError } from '../errors.js';
 import { safeUrl, type HttpClient, type HttpResponse, type Priority } from '../http/index.js';
 import { runPool } from '../pool.js';
@@ -172,9 +172,14 @@ export class ExchangeClient {
       done++;
       onProgress?.(done, total);
     };
-    const results = new Array<CommandResult>(total);
+    // Each reply is reduced to PermissionEntry rows as it arrives: the wire rows (and the
+    // $batch body around them) are garbage at once instead of living until the last batch.
+    const read = new Array<{ permissions: PermissionEntry[] } | { error: string }>(total);
+    const keep = (i: number, r: CommandResult): void => {
+      read[i] = r.ok ? { permissions: toPermissionEntries(r.items) } : { error: r.error };
+    };
     // ResultSize Unlimited: anything less may be cut with a page link that cannot be followed.
-    const commands = mailboxes.map((m): Command => ({ cmdlet: 'Get-MailboxPermission', parameters: { Identity: mailboxIdentity(m), ResultSize: 'Unlimited' } }));
+    const command = (m: Mailbox): Command => ({ cmdlet: 'Get-MailboxPermission', parameters: { Identity: mailboxIdentity(m), ResultSize: 'Unlimited' } });
 
     // At most READ_AHEAD round trips are started at a time (the limiter decides how many
     // are in flight): hundreds of $batch bodies parked in its queue would only hold memory.
@@ -182,24 +187,24 @@ export class ExchangeClient {
       const chunks: number[][] = [];
       for (let i = 0; i < total; i += this.batchSize) chunks.push(Array.from({ length: Math.min(this.batchSize, total - i) }, (_, k) => i + k));
       await runPool(chunks, READ_AHEAD, async (idx) => {
-        const out = await this.runBatch(idx.map((i) => commands[i] as Command), () => tick());
-        idx.forEach((i, k) => (results[i] = out[k] as CommandResult));
+        const out = await this.runBatch(idx.map((i) => command(mailboxes[i] as Mailbox)), () => tick());
+        idx.forEach((i, k) => keep(i, out[k] as CommandResult));
       });
     } else {
       await runPool(
-        commands.map((c, i) => [c, i] as const),
+        mailboxes.map((m, i) => [m, i] as const),
         READ_AHEAD,
-        async ([c, i]) => {
-          results[i] = await this.runSingle(c);
+        async ([m, i]) => {
+          keep(i, await this.runSingle(command(m)));
           tick();
         },
       );
     }
 
     return mailboxes.map((m, i) => {
-      const r = results[i] as CommandResult;
+      const r = read[i] as { permissions: PermissionEntry[] } | { error: string };
       const { permissionError: _drop, ...rest } = m;
-      if (r.ok) return { ...rest, permissions: toPermissionEntries(r.items) };
+      if ('permissions' in r) return { ...rest, permissions: r.permissions };
       return { ...rest, permissions: null, permissionError: r.error };
     });
   }
