@@ -7,6 +7,7 @@
 import { Errors, flush, run } from '@oclif/core';
 import { ExitCode, OwnersyncError } from '../errors.js';
 import { redact } from '../redact.js';
+import { keepHeapNearLiveSize } from './heap.js';
 
 export function exitCodeFor(err: unknown): number {
   if (err instanceof OwnersyncError) return err.exitCode;
@@ -26,6 +27,7 @@ function isDebug(argv: string[]): boolean {
 }
 
 export async function main(argv: string[], entryUrl: string): Promise<void> {
+  keepHeapNearLiveSize();
   try {
     await run(argv, entryUrl);
     await flush();

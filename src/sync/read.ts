@@ -44,12 +44,26 @@ export interface ReadProgress {
   (phase: string, detail?: string): void;
 }
 
-export interface ReadResult {
+export interface ReadCounts {
+  mailboxes: number;
+  exchangeUsers: number;
+  groupsExpanded: number;
+  helloidUsers: number;
+  helloidGroups: number;
+  ownerGroupsRead: number;
+}
+
+/** What was read: everything core needs, and the counts `plan` reports. */
+export interface Snapshots {
   exchange: ExchangeSnapshot;
   helloid: HelloIdSnapshot;
+  counts: ReadCounts;
+}
+
+export interface ReadResult {
   desired: DesiredState;
   diff: DiffResult;
-  counts: { mailboxes: number; exchangeUsers: number; groupsExpanded: number; helloidUsers: number; helloidGroups: number; ownerGroupsRead: number };
+  counts: ReadCounts;
 }
 
 type MemberReads = Map<string, string[] | Error>;
@@ -60,12 +74,33 @@ const SPECULATIVE_READS = 200;
 /** A HelloID source whose listGroups can report pages as they arrive (HelloIdClient can). */
 type PagedGroupSource = { listGroups(onPage?: (groups: HelloIdGroup[]) => void): Promise<HelloIdGroup[]> };
 
+/**
+ * Read both sides, then derive the desired state and the diff. Each snapshot is let go
+ * as soon as core has used it: the Exchange one (every user and permission row) is
+ * garbage before the diff is computed, which lowers `plan`'s memory peak.
+ */
 export async function readAndDiff(
   exchange: ExchangeSource,
   helloid: HelloIdSource,
   opts: SyncOptions & { mailboxFilter?: string },
   progress: ReadProgress = () => {},
 ): Promise<ReadResult> {
+  let read: Snapshots | undefined = await readSnapshots(exchange, helloid, opts, progress);
+  const { helloid: helloidSnapshot, counts } = read;
+  progress('Computing', 'desired state and diff');
+  const desired = computeDesiredState(read.exchange, opts);
+  read = undefined;
+  const diff = computeDiff(desired, helloidSnapshot, opts);
+  return { desired, diff, counts };
+}
+
+/** Exchange and HelloID side by side (see the header comment). */
+export async function readSnapshots(
+  exchange: ExchangeSource,
+  helloid: HelloIdSource,
+  opts: SyncOptions & { mailboxFilter?: string },
+  progress: ReadProgress = () => {},
+): Promise<Snapshots> {
   progress('Reading', 'shared mailboxes, Exchange users, HelloID users and groups');
   const mailboxesP = exchange.listMailboxes();
   const exUsersP = exchange.listUsers();
@@ -204,14 +239,9 @@ export async function readAndDiff(
   const hSnapshot: HelloIdSnapshot = { users: [...hUsers, ...looked.found], groups: groupsWithMembers };
   if (looked.failed.length > 0) hSnapshot.failedUserLookups = looked.failed;
 
-  progress('Computing', 'desired state and diff');
-  const desired = computeDesiredState(snapshot, opts);
-  const diff = computeDiff(desired, hSnapshot, opts);
   return {
     exchange: snapshot,
     helloid: hSnapshot,
-    desired,
-    diff,
     counts: {
       mailboxes: mailboxes.length,
       exchangeUsers: exUsers.length,

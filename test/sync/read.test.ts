@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ExchangeGroup, ExchangeUser, HelloIdGroup, HelloIdUser, Mailbox, SyncOptions } from '../../src/core/types.js';
 import type { ExchangeSource, HelloIdSource } from '../../src/sync/sources.js';
-import { readAndDiff } from '../../src/sync/read.js';
+import { readAndDiff, readSnapshots } from '../../src/sync/read.js';
 
 const OPTS: SyncOptions = {
   groupSource: 'Local',
@@ -71,7 +71,7 @@ function pagedHelloId(pages: HelloIdGroup[][], gates: Array<Promise<void>>, memb
 
 const tick = (): Promise<void> => new Promise((r) => setImmediate(r));
 
-describe('readAndDiff: owner-group member reads', () => {
+describe('readSnapshots / readAndDiff: owner-group member reads', () => {
   it('reads candidates per page as pages arrive, and keeps only what the full list matches', async () => {
     const mbx = deferred<Mailbox[]>();
     const gate2 = deferred<void>();
@@ -81,7 +81,7 @@ describe('readAndDiff: owner-group member reads', () => {
       [group('g2', 'Support Resource Owners'), group('g3', 'support resource owners'), group('c1', 'Cafe Resource Owners'), group('c2', 'Café Resource Owners')],
     ];
     const { source, reads } = pagedHelloId(pages, [Promise.resolve(), gate2.promise], { g1: ['u-anna'], c1: ['u-bram'] });
-    const run = readAndDiff(exchangeSource(mbx.promise), source, { ...OPTS, mailboxFilter: "Name -like '*'" });
+    const run = readSnapshots(exchangeSource(mbx.promise), source, { ...OPTS, mailboxFilter: "Name -like '*'" });
     await tick();
     // A mailbox filter is set: no guessing before the mailbox list is in.
     expect(reads).toEqual([]);
