@@ -421,18 +421,26 @@ function mergeSection(text, key, section) {
 /** The runs of the README table (`--suite`). Each is its own process, so one run's memory and sockets do not weigh on the next. */
 const SUITE = [[], ['--fail-rate', '0.1'], ['--mailboxes', '20000', '--skip-apply']];
 
+/** Where a run started by --suite leaves its figures for the summary. */
+const SUITE_OUT = 'OWNERSYNC_BENCH_SUITE_OUT';
+
 async function suite(extra) {
   const runs = [];
-  for (const args of SUITE) {
-    const child = spawn(process.execPath, [fileURLToPath(import.meta.url), ...args, ...extra], { cwd: ROOT, stdio: 'inherit' });
-    const code = await new Promise((done) => child.on('exit', (c) => done(c ?? 1)));
-    if (code !== 0) process.exitCode = code;
-    // Each run leaves its figures in latest.json (unless --no-results).
-    try {
-      runs.push(JSON.parse(readFileSync(join(RESULTS, 'latest.json'), 'utf8')));
-    } catch {
-      // No results written: nothing to sum up.
+  const dir = mkdtempSync(join(tmpdir(), 'ownersync-bench-suite-'));
+  try {
+    for (const [i, args] of SUITE.entries()) {
+      const out = join(dir, `run-${i}.json`);
+      const child = spawn(process.execPath, [fileURLToPath(import.meta.url), ...args, ...extra], { cwd: ROOT, stdio: 'inherit', env: { ...process.env, [SUITE_OUT]: out } });
+      const code = await new Promise((done) => child.on('exit', (c) => done(c ?? 1)));
+      if (code !== 0) process.exitCode = code;
+      try {
+        runs.push(JSON.parse(readFileSync(out, 'utf8')));
+      } catch {
+        // The run failed before its figures: nothing to sum up for it.
+      }
     }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
   const lines = [];
   for (const run of runs) {
@@ -614,9 +622,11 @@ async function main() {
   const apply = results.find((r) => r.command === 'apply');
   if (apply) process.stdout.write(`apply floor = (${fmtN(apply.floorRoundTrips.driftReads)} drift-check reads + ${fmtN(apply.floorRoundTrips.writes)} writes) ÷ C × L; writes alone: ${fmtS(apply.writesOnlyFloorMs)} (wall ÷ that: ${fmtX(apply.wallMs / apply.writesOnlyFloorMs)})\n`);
 
+  const json = { command, date: new Date().toISOString(), machine, options: o, tenant: { ...fixture.summary, inSync, desiredOwners, roundTrips: rt }, results };
+  // For --suite's summary, whether or not results are kept (--no-results).
+  if (process.env[SUITE_OUT]) writeFileSync(process.env[SUITE_OUT], JSON.stringify(json));
   if (o.writeResults) {
     mkdirSync(RESULTS, { recursive: true });
-    const json = { command, date: new Date().toISOString(), machine, options: o, tenant: { ...fixture.summary, inSync, desiredOwners, roundTrips: rt }, results };
     writeFileSync(join(RESULTS, 'latest.json'), `${JSON.stringify(json, null, 2)}\n`);
     // One section per command line (the latest run of each), so the main run and, say,
     // the --fail-rate run sit side by side.
