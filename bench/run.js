@@ -56,12 +56,14 @@ function usage() {
   return [
     'usage: node bench/run.js [--suite] [--small] [--mailboxes N] [--users N] [--holders N] [--helloid-groups N]',
     '                         [--latency MS] [--concurrency C] [--fail-rate X] [--retry-after S]',
-    '                         [--changes N] [--apply-concurrency N] [--skip-apply] [--seed N]',
+    '                         [--changes N] [--apply-concurrency N] [--skip-apply] [--replan] [--seed N]',
     '                         [--workdir DIR] [--keep] [--no-results]',
     '  --small              quick preset: 500 mailboxes, 2,000 users, 1,000 HelloID groups',
     '  --mailboxes N        tenant size; users and HelloID groups default to 4 and 2 per mailbox',
-    '  --suite              the three runs of the README table, one after another: the default,',
-    '                       --fail-rate 0.1, and --mailboxes 20000 --skip-apply',
+    '  --suite              the three runs of the README table, one after another: --replan,',
+    '                       --fail-rate 0.1, and --mailboxes 20000 --skip-apply --replan',
+    '  --replan             plan a second time over the first plan\'s desired-state.yaml with 1% of',
+    '                       its holders changed: the daily CI run, which also diffs the two files',
     '  --changes N          adds the plan should hold (default 2 × mailboxes: 10,000 at full scale)',
     '  --apply-concurrency  apply.concurrency in the generated config (default C)',
     '  --workdir DIR        where fixture, config, plan and journal go (default: a temp dir)',
@@ -86,6 +88,7 @@ function parse(argv) {
       changes: { type: 'string' },
       'apply-concurrency': { type: 'string' },
       'skip-apply': { type: 'boolean' },
+      replan: { type: 'boolean' },
       seed: { type: 'string' },
       workdir: { type: 'string' },
       keep: { type: 'boolean' },
@@ -123,6 +126,7 @@ function parse(argv) {
     retryAfter: values['retry-after'],
     seed: int('seed', 7),
     skipApply: Boolean(values['skip-apply']),
+    replan: Boolean(values.replan),
     workdir: values.workdir,
     keep: Boolean(values.keep),
     writeResults: !values['no-results'],
@@ -337,6 +341,23 @@ function timeline(stats, run) {
   };
 }
 
+/**
+ * Change every `every`-th holder line of a desired-state.yaml, as Exchange changes
+ * between two daily runs would: the replan then diffs the two files (exchangeChanges).
+ */
+function changeHolders(path, every) {
+  const lines = readFileSync(path, 'utf8').split('\n');
+  let seen = 0;
+  let changed = 0;
+  for (let i = 0; i < lines.length; i++) {
+    if (!/^\s+- upn: /.test(lines[i]) || seen++ % every !== 0) continue;
+    lines[i] = lines[i].replace('- upn: ', '- upn: former.');
+    changed++;
+  }
+  writeFileSync(path, lines.join('\n'));
+  return changed;
+}
+
 function serviceFigures(stats) {
   const pick = (s) => ({ requests: s.requests, status429: s.status429, status5xx: s.status5xx, maxInFlight: s.maxInFlight });
   return { exchange: pick(stats.services.exchange), helloid: pick(stats.services.helloid), entra: pick(stats.services.entra) };
@@ -419,7 +440,7 @@ function mergeSection(text, key, section) {
 // ---------------------------------------------------------------------------------
 
 /** The runs of the README table (`--suite`). Each is its own process, so one run's memory and sockets do not weigh on the next. */
-const SUITE = [[], ['--fail-rate', '0.1'], ['--mailboxes', '20000', '--skip-apply']];
+const SUITE = [['--replan'], ['--fail-rate', '0.1'], ['--mailboxes', '20000', '--skip-apply', '--replan']];
 
 /** Where a run started by --suite leaves its figures for the summary. */
 const SUITE_OUT = 'OWNERSYNC_BENCH_SUITE_OUT';
@@ -448,15 +469,17 @@ async function suite(extra) {
       lines.push(`${run.command.replace(/^node bench\/run.js ?/, '') || '(default)'}: ${r.command} ${fmtS(r.wallMs)} = ${fmtX(r.vsFloor)} floor` + (r.maxRssMB !== undefined ? `, peak RSS ${r.maxRssMB.toFixed(0)} MB` : ''));
     }
   }
-  // Growth of plan's peak RSS per extra 10,000 mailboxes, from the smallest and the largest run.
-  const plans = runs
-    .map((run) => ({ mailboxes: run.options.mailboxes, rss: run.results.find((r) => r.command === 'plan')?.maxRssMB }))
-    .filter((p) => p.rss !== undefined)
-    .sort((a, b) => a.mailboxes - b.mailboxes);
-  const small = plans[0];
-  const large = plans.at(-1);
-  if (small && large && large.mailboxes > small.mailboxes) {
-    lines.push(`plan peak RSS grows ${(((large.rss - small.rss) / (large.mailboxes - small.mailboxes)) * 10_000).toFixed(0)} MB per extra 10,000 mailboxes (${fmtN(small.mailboxes)} → ${fmtN(large.mailboxes)})`);
+  // Growth of the peak RSS per extra 10,000 mailboxes, from the smallest and the largest run, for plan and for replan.
+  for (const command of ['plan', 'replan']) {
+    const sizes = runs
+      .map((run) => ({ mailboxes: run.options.mailboxes, rss: run.results.find((r) => r.command === command)?.maxRssMB }))
+      .filter((p) => p.rss !== undefined)
+      .sort((a, b) => a.mailboxes - b.mailboxes);
+    const small = sizes[0];
+    const large = sizes.at(-1);
+    if (small && large && large.mailboxes > small.mailboxes) {
+      lines.push(`${command} peak RSS grows ${(((large.rss - small.rss) / (large.mailboxes - small.mailboxes)) * 10_000).toFixed(0)} MB per extra 10,000 mailboxes (${fmtN(small.mailboxes)} → ${fmtN(large.mailboxes)})`);
+    }
   }
   if (lines.length > 0) process.stdout.write(`\nsuite summary (load average now ${loadavg()[0].toFixed(1)}):\n${lines.map((l) => `  ${l}`).join('\n')}\n`);
 }
@@ -511,41 +534,52 @@ async function main() {
     const L = o.latency;
     const C = o.concurrency;
 
-    // ---- plan
-    await control(emu, token, 'POST', '/_emulator/reset-stats');
-    log('running plan …');
-    const planRun = await runCli(['plan', '-c', cfgPath, '-o', join(work, 'plan.yaml'), '--state', join(work, 'desired-state.yaml'), '--quiet'], {
-      env,
-      cwd: work,
-      outFile: join(work, 'plan.out.txt'),
-    });
-    const planStats = await control(emu, token, 'GET', '/_emulator/stats');
-    let plan;
-    if (planRun.code === 0) plan = readPlan(join(work, 'plan.yaml'));
-    else log(`plan failed (exit ${planRun.code}):\n${planRun.stderr.trim()}`);
+    // ---- plan (and, with --replan, plan again over a changed desired state)
     const planFloorMs = (Math.max(rt.floor.exchange, rt.floor.helloid) / C) * L;
     const planBaselineMs = (rt.original.exchange + rt.original.helloid) * L;
-    results.push({
-      command: 'plan',
-      exitCode: planRun.code,
-      wallMs: planRun.wallMs,
-      services: serviceFigures(planStats),
-      cmdlets: Object.fromEntries(Object.entries(planStats.cmdlets).map(([k, v]) => [k, v.requests])),
-      routes: Object.fromEntries(Object.entries(planStats.routes).map(([k, v]) => [k, v.requests])),
-      maxRssMB: planRun.rusage ? planRun.rusage.maxRSS / 1024 : undefined,
-      // RSS per 10,000 mailboxes: compare runs at two sizes to see the growth.
-      rssPer10kMailboxesMB: planRun.rusage ? planRun.rusage.maxRSS / 1024 / (o.mailboxes / 10_000) : undefined,
-      timeline: timeline(planStats, planRun),
-      cpuMs: planRun.rusage ? (planRun.rusage.userCPUTime + planRun.rusage.systemCPUTime) / 1000 : undefined,
-      baselineRoundTrips: rt.original,
-      floorRoundTrips: rt.floor,
-      baselineMs: planBaselineMs,
-      floorMs: planFloorMs,
-      speedup: planBaselineMs / planRun.wallMs,
-      vsFloor: planRun.wallMs / planFloorMs,
-      plan: plan ? { changes: plan.changes.length, add: plan.summary.add, remove: plan.summary.remove, groups: plan.groups.length, warnings: plan.warnings.length } : undefined,
-    });
-    log(`plan: exit ${planRun.code} in ${fmtS(planRun.wallMs)}${plan ? `; ${fmtN(plan.changes.length)} changes in ${fmtN(plan.groups.length)} groups` : ''}`);
+    const measurePlan = async (command) => {
+      await control(emu, token, 'POST', '/_emulator/reset-stats');
+      log(`running ${command} …`);
+      const planRun = await runCli(['plan', '-c', cfgPath, '-o', join(work, 'plan.yaml'), '--state', join(work, 'desired-state.yaml'), '--quiet'], {
+        env,
+        cwd: work,
+        outFile: join(work, `${command}.out.txt`),
+      });
+      const planStats = await control(emu, token, 'GET', '/_emulator/stats');
+      let plan;
+      if (planRun.code === 0) plan = readPlan(join(work, 'plan.yaml'));
+      else log(`${command} failed (exit ${planRun.code}):\n${planRun.stderr.trim()}`);
+      results.push({
+        command,
+        exitCode: planRun.code,
+        wallMs: planRun.wallMs,
+        services: serviceFigures(planStats),
+        cmdlets: Object.fromEntries(Object.entries(planStats.cmdlets).map(([k, v]) => [k, v.requests])),
+        routes: Object.fromEntries(Object.entries(planStats.routes).map(([k, v]) => [k, v.requests])),
+        maxRssMB: planRun.rusage ? planRun.rusage.maxRSS / 1024 : undefined,
+        // RSS per 10,000 mailboxes: compare runs at two sizes to see the growth.
+        rssPer10kMailboxesMB: planRun.rusage ? planRun.rusage.maxRSS / 1024 / (o.mailboxes / 10_000) : undefined,
+        timeline: timeline(planStats, planRun),
+        cpuMs: planRun.rusage ? (planRun.rusage.userCPUTime + planRun.rusage.systemCPUTime) / 1000 : undefined,
+        baselineRoundTrips: rt.original,
+        floorRoundTrips: rt.floor,
+        baselineMs: planBaselineMs,
+        floorMs: planFloorMs,
+        speedup: planBaselineMs / planRun.wallMs,
+        vsFloor: planRun.wallMs / planFloorMs,
+        plan: plan
+          ? { changes: plan.changes.length, add: plan.summary.add, remove: plan.summary.remove, groups: plan.groups.length, warnings: plan.warnings.length, exchangeChangesChars: plan.exchangeChanges?.length ?? 0 }
+          : undefined,
+      });
+      log(`${command}: exit ${planRun.code} in ${fmtS(planRun.wallMs)}${plan ? `; ${fmtN(plan.changes.length)} changes in ${fmtN(plan.groups.length)} groups` : ''}`);
+      return plan;
+    };
+    let plan = await measurePlan('plan');
+    if (plan && o.replan) {
+      const changed = changeHolders(join(work, 'desired-state.yaml'), 100);
+      log(`desired-state.yaml: ${fmtN(changed)} holder lines changed for the replan`);
+      plan = await measurePlan('replan');
+    }
 
     // ---- approve + apply
     if (!o.skipApply && plan && plan.changes.length > 0) {
@@ -611,7 +645,7 @@ async function main() {
     if (!t) continue;
     timelines.push(
       `${r.command} timeline (from spawn): first request ${fmtMark(t.firstRequest)}` +
-        (r.command === 'plan' ? `, first HelloID member read ${fmtMark(t.firstHelloIdMemberRead)}, last Exchange $batch done ${fmtMark(t.lastExchangeBatchEnd)}` : '') +
+        (r.command !== 'apply' ? `, first HelloID member read ${fmtMark(t.firstHelloIdMemberRead)}, last Exchange $batch done ${fmtMark(t.lastExchangeBatchEnd)}` : '') +
         `, last request done ${fmtMark(t.lastRequestEnd)}, then ${fmtMark(t.tailAfterLastRequest)} to exit (output, hashing)` +
         (t.meanHelloIdMs === null ? '' : `; HelloID requests took ${t.meanHelloIdMs.toFixed(1)} ms each at the emulator (L = ${o.latency})`),
     );
