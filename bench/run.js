@@ -409,9 +409,9 @@ function markdownTable(rows) {
 const README_HEAD = [
   '# ownersync tenant-scale benchmark',
   '',
-  'Written by `bench/run.js` (`npm run bench`): the latest run of each command line. Wall times are',
-  'measured on a shared 2-core machine; the load average is given because other processes slow',
-  'both the CLI and the emulator.',
+  'Written by `bench/run.js` (`npm run bench`): the latest run of each command line. Each section',
+  'names its machine and the load average, because other processes slow both the CLI and the',
+  'emulator.',
   '',
   '- sequential baseline: round trips of the original task (one permission read per mailbox, one',
   '  member read per HelloID group, plus listing pages), one at a time, × L.',
