@@ -552,7 +552,8 @@ const CMDLETS: CmdletDef[] = [
         if (withUpn && m.userPrincipalName) o.UserPrincipalName = m.userPrincipalName;
         return o;
       };
-      return { items: g.members, render: render as (x: unknown) => Record<string, unknown>, type: 'ReducedRecipient' };
+      // Reduced recipients: a member that is no recipient (a group that is not mail-enabled) is not listed.
+      return { items: g.members.filter((m) => m.mailEnabled), render: render as (x: unknown) => Record<string, unknown>, type: 'ReducedRecipient' };
     },
   },
 ];

@@ -429,8 +429,12 @@ export function buildModel(fx: TenantFixture, source: string): TenantModel {
       const m = ex.groupIndex.get(ref) ?? ex.userIndex.get(ref);
       if (!m) problem(`/exchange/groups/${i}/members/${j}`, `no user, mailbox or group '${ref}'`);
       else if (m === rec) problem(`/exchange/groups/${i}/members/${j}`, `group '${g.name}' cannot contain itself`);
-      // A distribution list holds mail-enabled recipients only.
-      else if (rec.mailEnabled && !m.mailEnabled) problem(`/exchange/groups/${i}/members/${j}`, `mail-enabled group '${g.name}' cannot contain '${ref}', which is not mail-enabled`);
+      // A distribution group holds mail-enabled recipients only. A mail-enabled security group
+      // synced from Active Directory may hold a security group that is not (Get-Group lists it,
+      // Get-DistributionGroupMember cannot: it is no recipient).
+      else if (rec.mailEnabled && !m.mailEnabled && rec.recipientTypeDetails !== 'MailUniversalSecurityGroup') {
+        problem(`/exchange/groups/${i}/members/${j}`, `distribution group '${g.name}' cannot contain '${ref}', which is not mail-enabled (only a mail-enabled security group can)`);
+      }
       else rec.members.push(m);
     });
   });

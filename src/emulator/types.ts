@@ -62,7 +62,9 @@ export interface FixtureMailGroup {
   /**
    * Default true. A security group that is not mail-enabled (RecipientTypeDetails
    * UniversalSecurityGroup) is found by Get-Group only, never by Get-Recipient or
-   * Get-DistributionGroupMember, and cannot have a primarySmtpAddress.
+   * Get-DistributionGroupMember, and cannot have a primarySmtpAddress. It may be a member
+   * of a mail-enabled security group (as groups synced from Active Directory can), where
+   * Get-Group lists it and Get-DistributionGroupMember does not.
    */
   mailEnabled?: boolean;
   guid?: string;

@@ -25,6 +25,7 @@ import { errorText, explainAccess, isExpiredPageLink, isNotFound, isTransientRep
 import {
   groupMemberNames,
   isMailEnabledGroupType,
+  isSecurityGroupType,
   mailboxIdentity,
   serviceErrorText,
   serviceException,
@@ -305,17 +306,38 @@ export class ExchangeClient {
     return p;
   }
 
-  /** Get-DistributionGroupMember: reduced recipients; those of a group type are nested groups. */
-  private distributionGroupMembers(header: GroupHeader): Promise<Expanded> {
+  /**
+   * Get-DistributionGroupMember: reduced recipients; those of a group type are nested
+   * groups. A mail-enabled security group is read with Get-Group as well: a member that is
+   * no recipient, such as a security group that is not mail-enabled (possible in groups
+   * synced from Active Directory), cannot be among reduced recipients (Microsoft Learn,
+   * Get-Recipient: mail-enabled objects only), yet its members hold the group's
+   * FullAccess. Names Get-Group lists beyond the recipients are read as membersByName
+   * reads them; a Get-Group that fails leaves the members unknown (members: null).
+   */
+  private async distributionGroupMembers(header: GroupHeader): Promise<Expanded> {
     const identity = header.guid ?? header.externalDirectoryObjectId ?? header.name;
-    return this.invokeCommand('Get-DistributionGroupMember', { Identity: identity, ResultSize: 'Unlimited' }).then(
-      (items): Expanded => {
-        const members = items.filter(isObject).map(toGroupMember);
-        const nested = members.filter((m) => isGroupType(m.recipientTypeDetails)).map((m): FoundGroup => ({ header: memberAsGroup(m) }));
-        return { group: { ...header, members }, nested: nested.filter((n) => n.header.name !== ''), failed: [] };
-      },
-      (err: unknown): Expanded => ({ group: { ...header, members: null, memberError: errorText(err) }, nested: [], failed: [] }),
-    );
+    const unknown = (err: unknown): Expanded => ({ group: { ...header, members: null, memberError: errorText(err) }, nested: [], failed: [] });
+    let members: GroupMember[];
+    try {
+      members = (await this.invokeCommand('Get-DistributionGroupMember', { Identity: identity, ResultSize: 'Unlimited' })).filter(isObject).map(toGroupMember);
+    } catch (err) {
+      return unknown(err);
+    }
+    const nested = members.filter((m) => isGroupType(m.recipientTypeDetails)).map((m): FoundGroup => ({ header: memberAsGroup(m) })).filter((n) => n.header.name !== '');
+    if (!isSecurityGroupType(header.recipientTypeDetails)) return { group: { ...header, members }, nested, failed: [] };
+
+    let names: string[];
+    try {
+      const o = (await this.invokeCommand('Get-Group', { Identity: identity })).find(isObject);
+      if (!o) throw new OwnersyncError(`Get-Group did not find '${header.name}', which Get-DistributionGroupMember read`);
+      names = groupMemberNames(o);
+    } catch (err) {
+      return unknown(err);
+    }
+    const listed = new Set(members.flatMap((m) => (m.name !== undefined ? [m.name.toLowerCase()] : [])));
+    const beyond = await this.membersByName(header, names.filter((n) => !listed.has(n.toLowerCase())));
+    return { group: { ...header, members: [...members, ...(beyond.group.members ?? [])] }, nested: [...nested, ...beyond.nested], failed: beyond.failed };
   }
 
   /**

@@ -163,6 +163,11 @@ export function isMailEnabledGroupType(recipientTypeDetails: string | undefined)
   return recipientTypeDetails !== undefined && (/^mail/i.test(recipientTypeDetails) || /^roomlist$/i.test(recipientTypeDetails));
 }
 
+/** Whether a group is security-enabled (MailUniversalSecurityGroup, UniversalSecurityGroup, …): it can grant FullAccess. */
+export function isSecurityGroupType(recipientTypeDetails: string | undefined): boolean {
+  return recipientTypeDetails !== undefined && /securitygroup$/i.test(recipientTypeDetails);
+}
+
 /** The `Members` of a Get-Group object: member names (objects reduced to their Name). */
 export function groupMemberNames(o: WireObject): string[] {
   const v = prop(o, 'Members');

@@ -11,6 +11,9 @@
  *   OnPrem    FullAccess anna, CONTOSO\Beheerders (on-premises group)   members anna, carl
  *   Paging    FullAccess anna, erik                                     members anna, erik, gerda, zed, yves
  *   Teamsite  (two mailboxes of that name: teamsite1 holds anna, teamsite2 holds carl) members anna, carl
+ *   Synced    FullAccess anna, SG-Synced (mail-enabled security group: hugo, and
+ *             GG-Synced-Nested, not mail-enabled, holding ivy: only Get-Group lists
+ *             that member, Get-DistributionGroupMember cannot)              members anna, ivy, carl
  * HelloID lists users two per page, and zed is deleted once the first page (anna, zed)
  * is served: the later pages shift and erik is skipped by the listing (wire-formats.md:
  * offset paging is no snapshot), so only his own lookup finds him. yves was deleted long
@@ -29,8 +32,12 @@ const fixture = {
   tenant: { id: '00000000-0000-4000-8000-000000000001', organization: 'contoso.onmicrosoft.com', displayName: 'Contoso' },
   apps: [{ clientId: '00000000-0000-4000-8000-000000000002', displayName: 'ownersync (test)', secret: 'test-secret-not-real', roles: ['Exchange.ManageAsApp'], directoryRoles: ['Global Reader'] }],
   exchange: {
-    users: ['anna', 'bert.new', 'carl', 'dina', 'erik', 'fenna', 'gerda'].map((n) => ({ upn: `${n}@contoso.com`, displayName: n[0]!.toUpperCase() + n.slice(1) })),
-    groups: [{ name: 'GG-Beheer', displayName: 'GG Beheer', type: 'security', mailEnabled: false, members: ['fenna@contoso.com'] }],
+    users: ['anna', 'bert.new', 'carl', 'dina', 'erik', 'fenna', 'gerda', 'hugo', 'ivy'].map((n) => ({ upn: `${n}@contoso.com`, displayName: n[0]!.toUpperCase() + n.slice(1) })),
+    groups: [
+      { name: 'GG-Beheer', displayName: 'GG Beheer', type: 'security', mailEnabled: false, members: ['fenna@contoso.com'] },
+      { name: 'SG-Synced', displayName: 'SG Synced', primarySmtpAddress: 'sg-synced@contoso.com', type: 'security', members: ['hugo@contoso.com', 'GG-Synced-Nested'] },
+      { name: 'GG-Synced-Nested', displayName: 'GG Synced Nested', type: 'security', mailEnabled: false, members: ['ivy@contoso.com'] },
+    ],
     mailboxes: [
       { displayName: 'Renamed', primarySmtpAddress: 'renamed@contoso.com', permissions: [{ user: 'anna@contoso.com', accessRights: ['FullAccess'] }, { user: 'bert.new@contoso.com', accessRights: ['FullAccess'] }] },
       { displayName: 'Duplicate', primarySmtpAddress: 'duplicate@contoso.com', permissions: [{ user: 'anna@contoso.com', accessRights: ['FullAccess'] }, { user: 'dina@contoso.com', accessRights: ['FullAccess'] }] },
@@ -39,6 +46,7 @@ const fixture = {
       { displayName: 'Paging', primarySmtpAddress: 'paging@contoso.com', permissions: [{ user: 'anna@contoso.com', accessRights: ['FullAccess'] }, { user: 'erik@contoso.com', accessRights: ['FullAccess'] }] },
       { displayName: 'Teamsite', primarySmtpAddress: 'teamsite1@contoso.com', permissions: [{ user: 'anna@contoso.com', accessRights: ['FullAccess'] }] },
       { displayName: 'Teamsite', primarySmtpAddress: 'teamsite2@contoso.com', permissions: [{ user: 'carl@contoso.com', accessRights: ['FullAccess'] }] },
+      { displayName: 'Synced', primarySmtpAddress: 'synced@contoso.com', permissions: [{ user: 'anna@contoso.com', accessRights: ['FullAccess'] }, { user: 'SG-Synced', accessRights: ['FullAccess'] }] },
     ],
   },
   helloid: {
@@ -54,6 +62,8 @@ const fixture = {
       { userName: 'fenna@contoso.com', userGUID: 'f0000000-0000-4000-8000-000000000006' },
       { userName: 'gerda@contoso.com', userGUID: 'a0000000-0000-4000-8000-000000000007' },
       { userName: 'yves@contoso.com', userGUID: 'f0000000-0000-4000-8000-000000000025', isDeleted: true },
+      { userName: 'hugo@contoso.com', userGUID: 'a0000000-0000-4000-8000-000000000008' },
+      { userName: 'ivy@contoso.com', userGUID: 'a0000000-0000-4000-8000-000000000009' },
     ],
     groups: [
       { name: 'Renamed Resource Owners', members: ['anna@contoso.com', 'bert@contoso.com', 'carl@contoso.com'] },
@@ -62,6 +72,7 @@ const fixture = {
       { name: 'OnPrem Resource Owners', members: ['anna@contoso.com', 'carl@contoso.com'] },
       { name: 'Paging Resource Owners', members: ['anna@contoso.com', 'erik@contoso.com', 'gerda@contoso.com', 'zed@contoso.com', 'yves@contoso.com'] },
       { name: 'Teamsite Resource Owners', members: ['anna@contoso.com', 'carl@contoso.com'] },
+      { name: 'Synced Resource Owners', members: ['anna@contoso.com', 'ivy@contoso.com', 'carl@contoso.com'] },
     ],
   },
 } as unknown as TenantFixture;
@@ -99,6 +110,10 @@ describe('plan holds the removals of every group whose holders are not fully kno
       // zed was listed before his deletion: HelloID said he exists, so he is compared like anyone.
       'remove Paging Resource Owners gerda@contoso.com',
       'remove Paging Resource Owners zed@contoso.com',
+      // ivy holds FullAccess through SG-Synced > GG-Synced-Nested, a member only Get-Group
+      // lists: she stays; hugo (a recipient member) is added and carl goes.
+      'remove Synced Resource Owners carl@contoso.com',
+      'add Synced Resource Owners hugo@contoso.com',
     ]);
   });
 

@@ -252,4 +252,57 @@ describe('trustees that are no recipient', () => {
     expect(logged(emu, { cmdlet: 'Get-Recipient' }).map((x) => x.status)).toEqual([400]);
     expect(logged(emu, { cmdlet: 'Get-Group' }).map((x) => x.status)).toEqual([200]);
   });
+
+  // Inferred from the same Get-Recipient fact: Get-DistributionGroupMember returns reduced
+  // recipients, so a member that is no recipient (a security group that is not
+  // mail-enabled, inside a mail-enabled security group synced from Active Directory) is
+  // not among them, while Get-Group's Members names it. No live capture of this shape.
+  describe('a mail-enabled security group holding a group that is not mail-enabled', () => {
+    const synced = (): TenantFixture => {
+      const fixture: TenantFixture = loadFixture(DEMO_FIXTURE);
+      const hrTeam = fixture.exchange!.groups!.find((g) => g.name === 'SG-HR-Team')!;
+      hrTeam.members = [...(hrTeam.members ?? []), 'GG-Archief-Beheer'];
+      return fixture;
+    };
+
+    it('reads Get-Group too, and expands the member Get-DistributionGroupMember does not list', async () => {
+      await withEmulator({ fixture: synced() }, async (e) => {
+        const { client } = exchangeClient(e, configFor(e));
+        const listed = (await client.invokeCommand('Get-DistributionGroupMember', { Identity: 'SG-HR-Team' })) as Array<{ Name: string }>;
+        expect(listed.map((m) => m.Name)).toEqual(['Hanna Mulder', 'Ivo de Boer', 'SG-HR-Managers']);
+        const { groups, failedLookups } = await client.resolveGroups(['SG-HR-Team']);
+        expect(failedLookups).toEqual([]);
+        const team = groups.find((g) => g.name === 'SG-HR-Team');
+        expect(team?.members?.map((m) => [m.name, m.recipientTypeDetails])).toEqual([
+          ['Hanna Mulder', 'UserMailbox'],
+          ['Ivo de Boer', 'UserMailbox'],
+          ['SG-HR-Managers', 'MailUniversalSecurityGroup'],
+          ['GG-Archief-Beheer', 'UniversalSecurityGroup'],
+        ]);
+        expect(groups.find((g) => g.name === 'GG-Archief-Beheer')?.members).toEqual([{ name: 'Tom De Wilde' }, { name: 'Vincent Leclercq' }]);
+      });
+    });
+
+    it('a distribution group is read with Get-DistributionGroupMember alone', async () => {
+      await withEmulator({ fixture: synced() }, async (e) => {
+        const { client } = exchangeClient(e, configFor(e));
+        const { groups } = await client.resolveGroups(['DL-Alle-Medewerkers']);
+        // Get-Group reads the security groups nested in it (by Guid), and looks up the name
+        // only Get-Group listed; never the distribution group itself.
+        const nameOf = new Map(groups.flatMap((g) => (g.guid ? [[g.guid, g.name] as const] : [])));
+        const groupReads = logged(e, { cmdlet: 'Get-Group' }).map((x) => nameOf.get(x.identity ?? '') ?? x.identity);
+        expect(groupReads.sort()).toEqual(['GG-Archief-Beheer', 'SG-HR-Managers', 'SG-HR-Team']);
+      });
+    });
+
+    it('when that Get-Group fails, the group\u2019s members are unknown (core holds the removals)', async () => {
+      await withEmulator({ fixture: synced(), faults: { rules: [{ service: 'exchange', cmdlet: 'Get-Group', identity: 'SG-HR-Team', action: 'error', status: 500 }] } }, async (e) => {
+        const { client } = exchangeClient(e, configFor(e));
+        const { groups } = await client.resolveGroups(['SG-HR-Team']);
+        const team = groups.find((g) => g.name === 'SG-HR-Team');
+        expect(team?.members).toBeNull();
+        expect(team?.memberError).toMatch(/Get-Group/);
+      });
+    });
+  });
 });
