@@ -578,6 +578,8 @@ export interface InvokeArgs {
   prefer?: string;
   body: unknown;
   skiptoken?: string | null;
+  /** The `$select` query option: a comma-separated list of the properties to return. */
+  select?: string | null;
 }
 
 /** Execute one InvokeCommand (top-level or inside $batch). Auth has been checked. */
@@ -616,7 +618,8 @@ export function invoke(env: Env, a: InvokeArgs): Reply {
   // cannot be followed ("Expired or Invalid pagination request").
   const total = unlimited ? listing.items.length : Math.min(listing.items.length, resultSize, pageSize);
   const end = unlimited ? Math.min(offset + pageSize, total) : total;
-  const value = listing.items.slice(offset, end).map((x) => listing.render(x));
+  const select = selectedProperties(a.select);
+  const value = listing.items.slice(offset, end).map((x) => project(listing.render(x), select));
 
   const warnings: string[] = [];
   const cut = !unlimited && listing.items.length > total;
@@ -637,10 +640,29 @@ export function invoke(env: Env, a: InvokeArgs): Reply {
   const empty = env.options.exchange.emptyValue;
   if (value.length > 0 || empty === 'empty') json.value = value;
   else if (empty === 'null') json.value = null;
-  if (unlimited && end < total) json['@odata.nextLink'] = `${tenantPath}/InvokeCommand?$skiptoken=${env.pages.create(end, fp)}`;
+  // The link carries the `$select` of the request, as OData next links carry its query options.
+  const selectQuery = select ? `$select=${[...select.values()].join(',')}&` : '';
+  if (unlimited && end < total) json['@odata.nextLink'] = `${tenantPath}/InvokeCommand?${selectQuery}$skiptoken=${env.pages.create(end, fp)}`;
   // A token that was never issued: following it gets the pagination error.
   else if (cut) json['@odata.nextLink'] = `${tenantPath}/InvokeCommand?$skiptoken=${randomBytes(18).toString('base64url')}`;
   return { status: 200, headers: { 'Content-Type': JSON_CT, 'OData-Version': '4.0', 'request-id': randomUUID() }, json };
+}
+
+/**
+ * `$select=A,B` → the properties to keep, by lower-cased name (undefined: all). The admin
+ * API takes OData's `$select` on InvokeCommand: CIPP-API New-ExoRequest.ps1 sends
+ * `InvokeCommand?$select=…` with Get-Mailbox (Invoke-ListMailboxes.ps1) and follows the
+ * next links as given. Names are matched case-insensitively [inferred: CIPP writes
+ * `PrimarySMTPAddress`]; a name no object has is left out, not an error [inferred].
+ */
+function selectedProperties(select: string | null | undefined): Map<string, string> | undefined {
+  if (select === undefined || select === null || select.trim() === '') return undefined;
+  return new Map(select.split(',').flatMap((n) => (n.trim() === '' ? [] : [[n.trim().toLowerCase(), n.trim()] as const])));
+}
+
+function project(o: Record<string, unknown>, select: Map<string, string> | undefined): Record<string, unknown> {
+  if (!select) return o;
+  return Object.fromEntries(Object.entries(o).filter(([k]) => select.has(k.toLowerCase())));
 }
 
 /** Run a $batch whose sub-requests were parsed by parseBatch. `subFault` injects per-sub faults. */
@@ -683,7 +705,7 @@ export function runBatch(
       } else {
         reply =
           (s.ref && subFault(s.ref)) ||
-          invoke(env, { tenantSeg: route.tenant, baseUrl: ctx.baseUrl, prefer: s.headers.prefer, body: s.body, skiptoken: url.searchParams.get('$skiptoken') });
+          invoke(env, { tenantSeg: route.tenant, baseUrl: ctx.baseUrl, prefer: s.headers.prefer, body: s.body, skiptoken: url.searchParams.get('$skiptoken'), select: url.searchParams.get('$select') });
       }
     }
     if (reply.status >= 400 && !continueOnError) stopped = true;

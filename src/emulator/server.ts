@@ -196,7 +196,7 @@ export class EmulatorServer {
           method !== 'POST'
             ? { status: 405, json: { error: { code: 'MethodNotAllowed', message: 'InvokeCommand accepts POST only.', details: [] } } }
             : (checkBearer(ctx, env, r.tenant) ??
-              invoke(env, { tenantSeg: r.tenant, baseUrl: ctx.baseUrl, prefer: ctx.header('prefer'), body: safeParse(body), skiptoken: url.searchParams.get('$skiptoken') }));
+              invoke(env, { tenantSeg: r.tenant, baseUrl: ctx.baseUrl, prefer: ctx.header('prefer'), body: safeParse(body), skiptoken: url.searchParams.get('$skiptoken'), select: url.searchParams.get('$select') }));
       } else if (r.kind === 'batch') {
         isBatch = true;
         const parsed = parseBatch(body);

@@ -26,6 +26,7 @@ import {
   groupMemberNames,
   isMailEnabledGroupType,
   isSecurityGroupType,
+  MAILBOX_PROPERTIES,
   mailboxIdentity,
   serviceErrorText,
   serviceException,
@@ -34,6 +35,7 @@ import {
   toMailbox,
   toPermissionEntries,
   toUser,
+  USER_PROPERTIES,
 } from './wire.js';
 import { isObject, str, type WireObject } from '../wire-object.js';
 
@@ -144,12 +146,12 @@ export class ExchangeClient {
     const parameters: Record<string, unknown> = { RecipientTypeDetails: 'SharedMailbox', ResultSize: 'Unlimited' };
     if (filter !== undefined && filter.trim() !== '') parameters.Filter = filter;
     // A listing is a chain of pages: 'high' lets each page go ahead of queued fan-out reads.
-    return this.invokeMapped('Get-Mailbox', parameters, 'high', (o) => (isObject(o) ? toMailbox(o) : undefined));
+    return this.invokeMapped('Get-Mailbox', parameters, 'high', (o) => (isObject(o) ? toMailbox(o) : undefined), MAILBOX_PROPERTIES);
   }
 
   /** Every Exchange user with a UPN, all pages (read once per client). */
   listUsers(): Promise<ExchangeUser[]> {
-    this.users ??= this.invokeMapped('Get-User', { ResultSize: 'Unlimited' }, 'high', (o) => (isObject(o) ? toUser(o) : undefined));
+    this.users ??= this.invokeMapped('Get-User', { ResultSize: 'Unlimited' }, 'high', (o) => (isObject(o) ? toUser(o) : undefined), USER_PROPERTIES);
     // A failed read must not stick: the next caller tries again.
     this.users.catch(() => {
       this.users = undefined;
@@ -385,14 +387,16 @@ export class ExchangeClient {
 
   /**
    * invokeCommand, mapping each page's objects as it arrives (undefined drops one), so
-   * a listing of tens of thousands of wire objects never sits in memory at once.
+   * a listing of tens of thousands of wire objects never sits in memory at once; with
+   * `select`, only those properties are asked for (`$select`; next links carry it).
    */
-  private async invokeMapped<T>(cmdlet: string, parameters: Record<string, unknown>, priority: Priority, map: (item: unknown) => T | undefined): Promise<T[]> {
+  private async invokeMapped<T>(cmdlet: string, parameters: Record<string, unknown>, priority: Priority, map: (item: unknown) => T | undefined, select?: readonly string[]): Promise<T[]> {
     const body = JSON.stringify({ CmdletInput: { CmdletName: cmdlet, Parameters: parameters ?? {} } });
     const followLinks = isUnlimited(parameters);
+    const firstUrl = select ? `${this.invokeUrl}?$select=${select.join(',')}` : this.invokeUrl;
     for (let restart = 0; ; restart++) {
       const items: T[] = [];
-      let url: string | undefined = this.invokeUrl;
+      let url: string | undefined = firstUrl;
       let page = 0;
       try {
         while (url !== undefined) {

@@ -78,6 +78,15 @@ export function toPermissionEntries(rows: unknown[]): PermissionEntry[] {
   return out;
 }
 
+/**
+ * The properties toMailbox and toUser read, asked for with `$select` (CIPP-API
+ * New-ExoRequest.ps1 sends `InvokeCommand?$select=…`): a live Get-User or Get-Mailbox
+ * object carries well over a hundred properties, and tens of thousands of them per listing
+ * are most of what `plan` would otherwise download and parse.
+ */
+export const MAILBOX_PROPERTIES: readonly string[] = ['Guid', 'ExchangeGuid', 'ExternalDirectoryObjectId', 'Identity', 'PrimarySmtpAddress', 'WindowsEmailAddress', 'UserPrincipalName', 'DisplayName', 'Name', 'Alias'];
+export const USER_PROPERTIES: readonly string[] = ['UserPrincipalName', 'Name', 'DisplayName', 'ExternalDirectoryObjectId', 'Guid'];
+
 /** A Get-Mailbox object → Mailbox (permissions not read yet: null, without an error). */
 export function toMailbox(o: WireObject): Mailbox {
   const guid = str(o, 'Guid', 'ExchangeGuid', 'ExternalDirectoryObjectId', 'Identity') ?? '';

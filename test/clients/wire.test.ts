@@ -57,7 +57,9 @@ describe('Exchange requests', () => {
     ]);
     const [first, second] = server.log;
     expect(first?.method).toBe('POST');
-    expect(first?.url).toBe(`/adminapi/beta/${TENANT}/InvokeCommand`);
+    // Only the properties toMailbox reads (CIPP-API New-ExoRequest.ps1: InvokeCommand?$select=…);
+    // the next link is followed exactly as given.
+    expect(first?.url).toBe(`/adminapi/beta/${TENANT}/InvokeCommand?$select=Guid,ExchangeGuid,ExternalDirectoryObjectId,Identity,PrimarySmtpAddress,WindowsEmailAddress,UserPrincipalName,DisplayName,Name,Alias`);
     expect(second?.url).toBe(`/adminapi/beta/${TENANT}/InvokeCommand?$skiptoken=abc`);
     for (const r of [first, second]) {
       expect(r?.headers).toMatchObject({

@@ -147,6 +147,25 @@ describe('paging and truncation', () => {
     });
   });
 
+  // CIPP-API New-ExoRequest.ps1 sends InvokeCommand?$select=… (Invoke-ListMailboxes.ps1 with
+  // Get-Mailbox) and follows the next links as given. That a link keeps the $select, and
+  // that names match case-insensitively, is inferred.
+  it('asks only for the properties it reads ($select), on every page, and still gets every field it maps', async () => {
+    await withEmulator({ options: { exchange: { maxPageSize: 4 } } }, async (e) => {
+      const { client } = exchangeClient(e, configFor(e));
+      const users = await client.listUsers();
+      const pages = logged(e, { cmdlet: 'Get-User' });
+      expect(pages.length).toBeGreaterThan(1);
+      for (const page of pages) expect(decodeURIComponent(page.path)).toContain('$select=UserPrincipalName,Name,DisplayName,ExternalDirectoryObjectId,Guid');
+      const vincent = users.find((u) => u.userPrincipalName === 'vincent.leclercq@contoso.com');
+      expect(vincent).toMatchObject({ name: 'Vincent Leclercq', displayName: 'Vincent Leclercq' });
+      expect(vincent?.guid).toMatch(/^[0-9a-f-]{36}$/);
+      expect(vincent?.externalDirectoryObjectId).toMatch(/^[0-9a-f-]{36}$/);
+      const mailboxes = await client.listMailboxes();
+      expect(mailboxes.find((m) => m.primarySmtpAddress === 'finance@contoso.com')).toMatchObject({ displayName: 'Finance', guid: expect.stringMatching(/^[0-9a-f-]{36}$/) });
+    });
+  });
+
   // graph2otel (live-measured): a reply cut by ResultSize carries @adminapi.warnings and a
   // page link that cannot be followed.
   it('reads the one page of a ResultSize-limited call, ignores its link and keeps the warning', async () => {
