@@ -16,9 +16,9 @@
  */
 import { setFlagsFromString } from 'node:v8';
 
-export const HEAP_GROWING_PERCENT = 50;
+const HEAP_GROWING_PERCENT = 50;
 
-export function keepHeapNearLiveSize(execArgv: readonly string[] = process.execArgv): void {
-  if (execArgv.some((a) => /^--heap[-_]growing[-_]percent\b/.test(a))) return;
+export function keepHeapNearLiveSize(): void {
+  if (process.execArgv.some((a) => /^--heap[-_]growing[-_]percent\b/.test(a))) return;
   setFlagsFromString(`--heap-growing-percent=${HEAP_GROWING_PERCENT}`);
 }
