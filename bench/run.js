@@ -216,7 +216,8 @@ function roundTrips(fixture) {
 
 /** Start `ownersync emulator` in its own process; resolve once its banner is printed. */
 function startEmulator(o, fixturePath, controlToken) {
-  const args = [BIN, 'emulator', '--fixture', fixturePath, '--port', '0', '--latency', String(o.latency), '--concurrency', String(o.concurrency), '--control-token', controlToken, '--seed', String(o.seed)];
+  // The request log holds every request of the largest run, so its timeline is complete.
+  const args = [BIN, 'emulator', '--fixture', fixturePath, '--port', '0', '--latency', String(o.latency), '--concurrency', String(o.concurrency), '--control-token', controlToken, '--seed', String(o.seed), '--log-limit', '100000'];
   if (o.failRate > 0) args.push('--fail-rate', String(o.failRate));
   if (o.retryAfter !== undefined) args.push('--retry-after', String(o.retryAfter));
   const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });

@@ -36,6 +36,8 @@ export interface ServeFixtureOptions {
   port: number;
   faults: FaultFlags;
   controlToken?: string;
+  /** Requests kept in the request log (default: the emulator's). */
+  logLimit?: number;
   /** Keep the CA certificate here (default: a temp file removed at stop). */
   caOut?: string;
   /** Write an ownersync.yaml for this emulator here. */
@@ -52,7 +54,7 @@ export type Served =
 /** Start the emulator on a fixture and write the files asked for; on a failure nothing keeps running. */
 export async function serveFixture(o: ServeFixtureOptions): Promise<Served> {
   const fixturePath = o.fixture ?? DEFAULT_FIXTURE;
-  const emu = await startOrExplain({ fixture: fixturePath, port: o.port, faults: faultsOf(o.faults), options: { controlToken: o.controlToken, caPath: o.caOut } });
+  const emu = await startOrExplain({ fixture: fixturePath, port: o.port, faults: faultsOf(o.faults), options: { controlToken: o.controlToken, caPath: o.caOut, ...(o.logLimit !== undefined ? { logLimit: o.logLimit } : {}) } });
   try {
     if (o.writeConfig) writeOwnFile(o.writeConfig, emulatorConfigText(emu, fixturePath), '--write-config', 0o644);
     if (o.writeEnv) writeOwnFile(o.writeEnv, emulatorEnvText(emu, o.writeEnv), '--write-env', 0o600);
