@@ -2,7 +2,9 @@
  * Renders a URL for error messages and events: user-info and credential-like query
  * parameters are replaced by `***`, then the whole string goes through `redact()`.
  * The rest of the query string is kept verbatim because it is what tells two failing
- * calls apart (e.g. `skip=2000&take=1000`).
+ * calls apart (e.g. `skip=2000&take=1000`), except an OData `$select`, whose list of
+ * properties is the same for every call of a kind and only lengthens the message: it
+ * prints as `$select=…`.
  */
 import { redact } from '../redact.js';
 
@@ -57,7 +59,9 @@ export function safeUrl(input: string | URL): string {
     const pairs = query.split('&').map((pair) => {
       const eq = pair.indexOf('=');
       const name = eq === -1 ? pair : pair.slice(0, eq);
-      return eq !== -1 && isCredentialParam(name) ? `${name}=***` : pair;
+      if (eq === -1) return pair;
+      if (isCredentialParam(name)) return `${name}=***`;
+      return /^(\$|%24)select$/i.test(name) ? `${name}=…` : pair;
     });
     out += `?${pairs.join('&')}`;
   }

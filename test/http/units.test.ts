@@ -47,6 +47,11 @@ describe('safeUrl', () => {
   it('survives garbage', () => {
     expect(safeUrl('not a url')).toBe('not a url');
   });
+
+  it('shortens an OData $select list, which only lengthens the message', () => {
+    expect(safeUrl('https://h.example/adminapi/beta/t/InvokeCommand?$select=Guid,Name,DisplayName&$skiptoken=AB')).toBe('https://h.example/adminapi/beta/t/InvokeCommand?$select=…&$skiptoken=AB');
+    expect(safeUrl('https://h.example/x?%24select=a,b')).toBe('https://h.example/x?%24select=…');
+  });
 });
 
 describe('AdaptiveLimiter', () => {
