@@ -207,7 +207,8 @@ describe('timeouts', () => {
       if (n++ === 0) return; // first one hangs
       res.end('fine');
     });
-    const res = await client({ headersTimeoutMs: 150 }).request(`${server.url}/once-slow`);
+    // Long enough that the retry's own headers arrive in time on a loaded machine.
+    const res = await client({ headersTimeoutMs: 500 }).request(`${server.url}/once-slow`);
     expect(res.text).toBe('fine');
     expect(res.attempts).toBe(2);
   });
