@@ -110,19 +110,21 @@ describe('PEM', () => {
   });
 });
 
+/** One DER TLV at `pos`: its tag, its content (a view into `b`) and where the next one starts. */
+function read(b: Buffer, pos: number): { tag: number; body: Buffer; end: number } {
+  const tag = b[pos] as number;
+  let len = b[pos + 1] as number;
+  let p = pos + 2;
+  if (len & 0x80) {
+    const n = len & 0x7f;
+    len = 0;
+    for (let i = 0; i < n; i++) len = len * 256 + (b[p++] as number);
+  }
+  return { tag, body: b.subarray(p, p + len), end: p + len };
+}
+
 /** Re-encode the outer layers of a DER PFX the way Windows writes them: indefinite lengths, chunked OCTET STRINGs. */
 function toBer(der: Buffer): Buffer {
-  const read = (b: Buffer, pos: number): { tag: number; body: Buffer; end: number } => {
-    const tag = b[pos] as number;
-    let len = b[pos + 1] as number;
-    let p = pos + 2;
-    if (len & 0x80) {
-      const n = len & 0x7f;
-      len = 0;
-      for (let i = 0; i < n; i++) len = len * 256 + (b[p++] as number);
-    }
-    return { tag, body: b.subarray(p, p + len), end: p + len };
-  };
   const definite = (tag: number, body: Buffer): Buffer => {
     const len = body.length;
     const bytes: number[] = [];
@@ -202,16 +204,6 @@ describe.skipIf(!openssl)('PFX', () => {
 
   /** The MAC of a DER PFX: SEQUENCE { version, authSafe, macData { DigestInfo { alg, digest }, salt, iterations } }. */
   function macOf(file: Buffer): { algorithm: Buffer; digest: Buffer } {
-    const read = (b: Buffer, pos: number): { body: Buffer; end: number; start: number } => {
-      let len = b[pos + 1] as number;
-      let p = pos + 2;
-      if (len & 0x80) {
-        const n = len & 0x7f;
-        len = 0;
-        for (let i = 0; i < n; i++) len = len * 256 + (b[p++] as number);
-      }
-      return { body: b.subarray(p, p + len), end: p + len, start: pos };
-    };
     const body = read(file, 0).body;
     const version = read(body, 0);
     const authSafe = read(body, version.end);
