@@ -13,7 +13,9 @@ import path from 'node:path';
 import { Ajv, type ValidateFunction } from 'ajv';
 import YAML from 'yaml';
 import type { Emulator } from '../../src/emulator/index.js';
-import { REPO, type Env, type RunResult } from './harness.js';
+import { REPO, show, type Env, type RunResult } from './harness.js';
+
+export { show };
 import type { Change } from '../../src/core/types.js';
 import type { PlanFile, PlanGroup as PlanFileGroup } from '../../src/plan/types.js';
 
@@ -185,9 +187,6 @@ export function lockFileFor(e: Env): string {
 }
 
 /** A readable dump of a CLI run for assertion messages. */
-export function show(r: RunResult): string {
-  return `exit ${r.code} (signal ${r.signal})\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`;
-}
 
 /** `plan --detailed-exitcode` into `out`; asserts it found changes (exit 2) and returns the parsed plan. */
 export async function makePlan(e: Env, out = 'plan.yaml', opts: { env?: Record<string, string | undefined>; config?: string } = {}): Promise<PlanDoc> {

@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DEMO_FIXTURE_URL, start, type Emulator, type StartOptions } from '../../src/emulator/index.js';
+import type { PlanFile } from '../../src/plan/index.js';
 import { configYaml, type SyncSettings } from './config-yaml.js';
 
 export { configYaml, type SyncSettings };
@@ -28,6 +29,21 @@ export interface RunResult {
   signal: NodeJS.Signals | null;
   stdout: string;
   stderr: string;
+}
+
+/** A run's exit code and output, for an assertion message. */
+export function show(r: RunResult): string {
+  return `exit ${r.code} (signal ${r.signal})\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`;
+}
+
+/** A plan's changes, one line each: "add|remove <group> <user>". */
+export function changeLines(p: PlanFile): string[] {
+  return p.changes.map((c) => `${c.action} ${c.groupName} ${c.userName}`);
+}
+
+/** A plan's kept members, one line each: "<group> <user>: <reason>". */
+export function keptLines(p: PlanFile): string[] {
+  return p.kept.map((k) => `${k.groupName} ${k.userName}: ${k.reason}`);
 }
 
 export interface Env {

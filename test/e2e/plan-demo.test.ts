@@ -16,7 +16,7 @@ import addFormatsModule from 'ajv-formats';
 import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { computeDigest, type PlanFile } from '../../src/plan/index.js';
-import { configYaml, REPO, setup, type Env, type RunResult } from './harness.js';
+import { configYaml, REPO, setup, show, type Env, type RunResult } from './harness.js';
 
 const GOLDEN_DIR = path.join(REPO, 'test/e2e/golden');
 const UPDATE_GOLDEN = process.env.UPDATE_GOLDEN === '1';
@@ -32,7 +32,6 @@ function planOutputValidator() {
 }
 
 /** Run output for assertion messages. */
-const show = (r: RunResult) => `exit ${r.code}\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`;
 
 /** "add|Group|user" keys, sorted: the (action, group, user) set of a plan. */
 const changeKeys = (changes: Array<{ action: string; groupName: string; userName: string }>) =>

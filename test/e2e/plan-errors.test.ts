@@ -15,9 +15,8 @@ import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TenantFixture } from '../../src/emulator/index.js';
 import type { PlanFile } from '../../src/plan/index.js';
-import { configYaml, setup, type Env, type RunResult, type SyncSettings } from './harness.js';
+import { configYaml, setup, show, type Env, type RunResult, type SyncSettings } from './harness.js';
 
-const show = (r: RunResult) => `exit ${r.code}\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`;
 
 /** Every file under `dir`, relative, sorted. */
 function filesIn(dir: string, base = dir): string[] {

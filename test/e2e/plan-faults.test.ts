@@ -19,9 +19,8 @@ import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Faults } from '../../src/emulator/index.js';
 import type { PlanFile } from '../../src/plan/index.js';
-import { setup, type Env, type RunResult } from './harness.js';
+import { setup, show, type Env, type RunResult } from './harness.js';
 
-const show = (r: RunResult) => `exit ${r.code}\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`;
 
 /** The plan body that must not depend on faults or timing (not createdAt/expiresAt/digest). */
 const bodyOf = (p: PlanFile) => ({ summary: p.summary, groups: p.groups, changes: p.changes, kept: p.kept, warnings: p.warnings, overrides: p.overrides });

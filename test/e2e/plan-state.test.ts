@@ -13,9 +13,8 @@ import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateTenant } from '../../bench/generate-tenant.js';
 import type { PlanFile } from '../../src/plan/index.js';
-import { setup, type Env, type RunResult } from './harness.js';
+import { setup, show, type Env, type RunResult } from './harness.js';
 
-const show = (r: RunResult) => `exit ${r.code}\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`;
 
 describe('plan against a previous desired state after Exchange changed out of band', () => {
   const STATE = 'state/desired-state.yaml';

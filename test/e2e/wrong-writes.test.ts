@@ -17,9 +17,8 @@ import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TenantFixture } from '../../src/emulator/index.js';
 import type { PlanFile } from '../../src/plan/index.js';
-import { setup, type Env, type RunResult } from './harness.js';
+import { changeLines, keptLines, setup, show, type Env } from './harness.js';
 
-const show = (r: RunResult) => `exit ${r.code}\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`;
 const fa = (user: string) => ({ user, accessRights: ['FullAccess'] });
 
 const ERIK = 'e0000000-0000-4000-8000-000000000005';
@@ -64,8 +63,6 @@ const OPEN = { maxRemovals: 100, maxRemovalPercent: 100 };
 let e: Env;
 let plan: PlanFile;
 
-const lines = (p: PlanFile) => p.changes.map((c) => `${c.action} ${c.groupName} ${c.userName}`);
-const kept = (p: PlanFile) => p.kept.map((k) => `${k.groupName} ${k.userName}: ${k.reason}`);
 
 beforeAll(async () => {
   e = await setup({
@@ -82,7 +79,7 @@ afterAll(async () => e?.stop());
 
 describe('wrong-write paths closed (issue 17)', () => {
   it('plans exactly these changes and keeps exactly these members', () => {
-    expect(lines(plan)).toEqual([
+    expect(changeLines(plan)).toEqual([
       'remove Guarded Resource Owners carl@contoso.com',
       'remove Handover Resource Owners carl@contoso.com',
       'add Handover Resource Owners dina@contoso.com',
@@ -92,7 +89,7 @@ describe('wrong-write paths closed (issue 17)', () => {
       'remove Replaced Resource Owners bert@contoso.com',
       'add Replaced Resource Owners dina@contoso.com',
     ]);
-    expect(kept(plan)).toEqual([
+    expect(keptLines(plan)).toEqual([
       // Story 4: SG-Team's own lookup failed; that SG-Outer reached a group of that name does not make it known.
       'Direct Resource Owners bert@contoso.com: removals held: holders of direct@contoso.com not fully known: SG-Team (lookup failed)',
       'Direct Resource Owners carl@contoso.com: removals held: holders of direct@contoso.com not fully known: SG-Team (lookup failed)',
