@@ -12,7 +12,8 @@
  *   - the member is a HelloID user (a GUID HelloID cannot find is kept: rule 6);
  *   - nothing holds the group's removals (`holdReasons`): the holders of every mailbox
  *     behind it are fully known (desired.ts) and each maps to exactly one HelloID user
- *     (rule 4), no mailbox outside the filter shares the group, and its members were read.
+ *     (rule 4), no mailbox outside the filter or with an ambiguous owner-group name may
+ *     share the group, and its members were read.
  * Reasons are display text only; apply works on the GUIDs.
  *
  * Two mailboxes can map to one HelloID group (equal display names, or names that differ
@@ -103,14 +104,16 @@ function matchOwnerGroups(desired: DesiredState, index: OwnerGroupIndex, opts: S
   return [...byGuid.values()].sort((a, b) => cmp(a.group.name.toLowerCase(), b.group.name.toLowerCase()) || cmp(a.guid, b.guid));
 }
 
-/** Issue 17 story 2: owner groups that also belong, by name, to a mailbox outside the filter. */
-function ownersOutsideFilter(desired: DesiredState, index: OwnerGroupIndex): Map<string, string[]> {
+/** Group GUID → the mailboxes it may belong to by `name` of each, as `match` finds them: the group, or each candidate of an ambiguous name. */
+function mailboxesByGroup(mailboxes: ReadonlyArray<{ ownerGroupName: string; primarySmtpAddress: string }>, index: OwnerGroupIndex, kinds: ReadonlyArray<'match' | 'ambiguous'>): Map<string, string[]> {
   const out = new Map<string, string[]>();
-  for (const mb of desired.outsideFilter ?? []) {
+  for (const mb of mailboxes) {
     const m = index.match(mb.ownerGroupName);
-    if (m.kind !== 'match') continue;
-    const guid = m.group.groupGuid.toLowerCase();
-    out.set(guid, [...(out.get(guid) ?? []), mb.primarySmtpAddress]);
+    const groups = m.kind === 'match' && kinds.includes('match') ? [m.group] : m.kind === 'ambiguous' && kinds.includes('ambiguous') ? m.candidates : [];
+    for (const g of groups) {
+      const guid = g.groupGuid.toLowerCase();
+      out.set(guid, [...(out.get(guid) ?? []), mb.primarySmtpAddress]);
+    }
   }
   return out;
 }
@@ -153,14 +156,15 @@ function desiredMembers(owned: OwnedGroup, users: HelloIdUsers, warnings: Warnin
 }
 
 /** Rule 6: every reason the removals from this group are held (empty: none). */
-function holdReasons(owned: OwnedGroup, unmapped: readonly string[], outside: readonly string[]): string[] {
+function holdReasons(owned: OwnedGroup, unmapped: readonly string[], others: { outside: readonly string[]; ambiguous: readonly string[] }): string[] {
   const reasons: string[] = [];
   if (!Array.isArray(owned.group.members)) reasons.push('its HelloID members could not be read');
   for (const mb of owned.mailboxes) {
     for (const u of mb.unknown) reasons.push(`holders of ${mb.primarySmtpAddress} not fully known: ${u.subject} (${u.reason})`);
   }
   reasons.push(...[...new Set(unmapped)].sort());
-  for (const smtp of outside) reasons.push(`the group also belongs to mailbox ${smtp}, outside exchange.mailboxFilter, whose holders were not read`);
+  for (const smtp of others.outside) reasons.push(`the group also belongs to mailbox ${smtp}, outside exchange.mailboxFilter, whose holders were not read`);
+  for (const smtp of others.ambiguous) reasons.push(`mailbox ${smtp} may also own the group: its owner-group name matches several groups`);
   return reasons;
 }
 
@@ -201,7 +205,7 @@ interface GroupDiff {
 }
 
 /** Rules 4–6 for one group. */
-function diffGroup(owned: OwnedGroup, users: HelloIdUsers, ctx: { opts: SyncOptions; protectedKeys: Set<string>; outside: string[]; failedUsers: Map<string, string>; warnings: Warning[] }): GroupDiff {
+function diffGroup(owned: OwnedGroup, users: HelloIdUsers, ctx: { opts: SyncOptions; protectedKeys: Set<string>; outside: string[]; ambiguous: string[]; failedUsers: Map<string, string>; warnings: Warning[] }): GroupDiff {
   const { group, guid, mailboxes } = owned;
   const { opts, warnings } = ctx;
   const groupName = group.name;
@@ -225,7 +229,7 @@ function diffGroup(owned: OwnedGroup, users: HelloIdUsers, ctx: { opts: SyncOpti
   }
 
   const { wanted, unmapped } = desiredMembers(owned, users, warnings);
-  const held = holdReasons(owned, unmapped, ctx.outside);
+  const held = holdReasons(owned, unmapped, ctx);
   const members = Array.isArray(group.members) ? [...new Set(group.members.filter((m) => typeof m === 'string').map((m) => m.toLowerCase()))].sort() : undefined;
   const base = { groupGuid: guid, groupName, mailbox, mailboxDisplayName: (mailboxes[0] as DesiredMailbox).displayName };
   if (members === undefined) {
@@ -281,19 +285,24 @@ export function computeDiff(desired: DesiredState, helloid: HelloIdSnapshot, opt
   const warnings: Warning[] = [...desired.warnings];
   const index = buildOwnerGroupIndex(helloid.groups, opts);
   const users = indexHelloIdUsers(helloid.users);
-  const outside = ownersOutsideFilter(desired, index);
+  // Mailboxes whose holders this diff does not count, by the groups they may own: outside
+  // the filter (issue 17 story 2; an ambiguous name may mean any of its groups), and in
+  // scope but skipped for an ambiguous name. Those groups' removals are held (rule 6).
+  const outside = mailboxesByGroup(desired.outsideFilter ?? [], index, ['match', 'ambiguous']);
+  const ambiguous = mailboxesByGroup(desired.mailboxes, index, ['ambiguous']);
   const ctx = {
     opts,
     protectedKeys: new Set(opts.protectedUsers.map((p) => p.trim().toLowerCase()).filter((p) => p !== '')),
     failedUsers: new Map((helloid.failedUserLookups ?? []).map((f) => [f.userGuid.toLowerCase(), f.error])),
     warnings,
     outside: [] as string[],
+    ambiguous: [] as string[],
   };
   const groups: ManagedGroup[] = [];
   const changes: Change[] = [];
   const kept: KeptMember[] = [];
   for (const owned of matchOwnerGroups(desired, index, opts, warnings)) {
-    const d = diffGroup(owned, users, { ...ctx, outside: outside.get(owned.guid) ?? [] });
+    const d = diffGroup(owned, users, { ...ctx, outside: outside.get(owned.guid) ?? [], ambiguous: ambiguous.get(owned.guid) ?? [] });
     groups.push(d.group);
     changes.push(...d.changes);
     kept.push(...d.kept);

@@ -182,6 +182,24 @@ const cases: Case[] = [
     warnings: ['owner-group-outside-filter Sales Resource Owners'],
   },
   {
+    name: 'a mailbox skipped for an ambiguous owner-group name holds the removals of every candidate group: carl holds "Salés", which may mean this group',
+    // "Salés Resource Owners" exists nowhere exactly; without diacritics it is both
+    // "Sales Resource Owners" (this group, Sales' own) and "Salès Resource Owners".
+    exchange: { mailboxes: [mailbox('Sales', 'sales@contoso.com', DIRECT), mailbox('Salés', 'sales-fr@contoso.com', [fa('carl@contoso.com')])] },
+    helloid: { groups: [hgroup(GROUP, MEMBERS), hgroup('Salès Resource Owners', [])] },
+    changes: [],
+    kept: held('mailbox sales-fr@contoso.com may also own the group: its owner-group name matches several groups'),
+    warnings: ['ambiguous-owner-group Salés Resource Owners'],
+  },
+  {
+    name: 'a mailbox outside the filter whose owner-group name is ambiguous holds the removals of every candidate group',
+    exchange: { outsideFilter: [{ displayName: 'Salés', primarySmtpAddress: 'sales-fr@contoso.com' }] },
+    helloid: { groups: [hgroup(GROUP, MEMBERS), hgroup('Salès Resource Owners', [])] },
+    changes: [],
+    kept: held('the group also belongs to mailbox sales-fr@contoso.com, outside exchange.mailboxFilter, whose holders were not read'),
+    warnings: ['owner-group-outside-filter Sales Resource Owners'],
+  },
+  {
     name: 'issue 17 story 5: protectedUsers may name a GUID',
     opts: { protectedUsers: [hCarl.userGuid.toUpperCase()] },
     changes: ['remove bert@contoso.com'],
