@@ -56,6 +56,11 @@ export function consistencyProblems(plan: PlanFile): string[] {
       return;
     }
     const group = plan.groups[gi]!;
+    // Written exactly as its group: show and the Markdown summary list a change under the
+    // group with the same GUID string, and name it by the group's name, so a change
+    // spelled otherwise would be applied without being shown where the reviewer looks.
+    if (c.groupGuid !== group.groupGuid) problems.push(`changes[${i}]: group GUID ${c.groupGuid} is written differently from groups[${gi}] (${group.groupGuid})`);
+    if (c.groupName !== group.groupName) problems.push(`changes[${i}]: group name '${c.groupName}' differs from groups[${gi}] ('${group.groupName}')`);
     const observed = new Set(group.observedMembers.map(normGuid));
     const user = normGuid(c.userGuid);
     if (c.action === 'add' && observed.has(user)) {
