@@ -86,8 +86,11 @@ type GroupHeader = Omit<ExchangeGroup, 'members'>;
 /** A group found by a lookup, members not read yet. */
 interface FoundGroup {
   header: GroupHeader;
-  /** Get-Group's `Members` (names), for a group that is not mail-enabled. */
-  memberNames?: string[];
+  /**
+   * Get-Group's `Members` (names) when it was found by Get-Group; null when that reply
+   * had no readable `Members` list (the members are then unknown, never "none").
+   */
+  memberNames?: string[] | null;
 }
 
 /** What a Get-Recipient / Get-Group lookup found. */
@@ -114,6 +117,7 @@ export class ExchangeClient {
   private readonly onNotice: (message: string) => void;
   private readonly mailboxFilter: string | undefined;
   private users: Promise<ExchangeUser[]> | undefined;
+  private userNameSet: Promise<Set<string>> | undefined;
   /** Member reads, each group read once per client (keyed by lower-cased Guid or name). */
   private readonly groupReads = new Map<string, Promise<Expanded>>();
   /** Get-Recipient (then Get-Group) lookups per trustee (lower-cased). */
@@ -157,6 +161,18 @@ export class ExchangeClient {
       this.users = undefined;
     });
     return this.users;
+  }
+
+  /**
+   * The lower-cased Names of the Exchange users (Get-Group names its members by Name),
+   * worked out once. Without the user list every name is looked up: slower, never wrong.
+   */
+  private userNames(): Promise<Set<string>> {
+    this.userNameSet ??= this.listUsers().then(
+      (users) => new Set(users.flatMap((u) => (u.name !== undefined ? [u.name.toLowerCase()] : []))),
+      () => new Set<string>(),
+    );
+    return this.userNameSet;
   }
 
   /** The `@adminapi.warnings` replies carried so far (a truncated reply, …), for the reviewer. */
@@ -265,7 +281,8 @@ export class ExchangeClient {
     if (!p) {
       p = this.invokeCommand('Get-Recipient', { Identity: trustee }).then(
         (items): Promise<Lookup> | Lookup => {
-          const o = items.find(isObject);
+          const o = onlyObject(items, 'Get-Recipient', trustee);
+          if (typeof o === 'string') return { kind: 'failed', error: o };
           if (!o) return this.lookupGroup(trustee);
           const header = toGroupHeader(o, trustee);
           return isGroupType(header.recipientTypeDetails) ? { kind: 'group', group: { header } } : { kind: 'other' };
@@ -284,11 +301,12 @@ export class ExchangeClient {
     if (!p) {
       p = this.invokeCommand('Get-Group', { Identity: identity }).then(
         (items): Lookup => {
-          const o = items.find(isObject);
+          const o = onlyObject(items, 'Get-Group', identity);
+          if (typeof o === 'string') return { kind: 'failed', error: o };
           if (!o) return { kind: 'other' };
           const header = toGroupHeader(o, identity);
           if (!isGroupType(header.recipientTypeDetails)) return { kind: 'other' };
-          return { kind: 'group', group: isMailEnabledGroupType(header.recipientTypeDetails) ? { header } : { header, memberNames: groupMemberNames(o) } };
+          return { kind: 'group', group: { header, memberNames: groupMemberNames(o) ?? null } };
         },
         (err: unknown): Lookup => (isNotFound(err) ? { kind: 'other' } : { kind: 'failed', error: errorText(err) }),
       );
@@ -302,7 +320,7 @@ export class ExchangeClient {
     const key = groupKey(g.header);
     let p = this.groupReads.get(key);
     if (!p) {
-      p = g.memberNames !== undefined ? this.membersByName(g.header, g.memberNames) : this.distributionGroupMembers(g.header);
+      p = isMailEnabledGroupType(g.header.recipientTypeDetails) ? this.distributionGroupMembers(g) : this.membersByName(g.header, g.memberNames);
       this.groupReads.set(key, p);
     }
     return p;
@@ -315,11 +333,13 @@ export class ExchangeClient {
    * synced from Active Directory), cannot be among reduced recipients (Microsoft Learn,
    * Get-Recipient: mail-enabled objects only), yet its members hold the group's
    * FullAccess. Names Get-Group lists beyond the recipients are read as membersByName
-   * reads them; a Get-Group that fails leaves the members unknown (members: null).
+   * reads them (a group found by Get-Group is not read again); a Get-Group that fails
+   * leaves the members unknown (members: null).
    */
-  private async distributionGroupMembers(header: GroupHeader): Promise<Expanded> {
+  private async distributionGroupMembers(g: FoundGroup): Promise<Expanded> {
+    const { header } = g;
     const identity = header.guid ?? header.externalDirectoryObjectId ?? header.name;
-    const unknown = (err: unknown): Expanded => ({ group: { ...header, members: null, memberError: errorText(err) }, nested: [], failed: [] });
+    const unknown = (err: unknown): Expanded => unreadGroup(header, errorText(err));
     let members: GroupMember[];
     try {
       members = (await this.invokeCommand('Get-DistributionGroupMember', { Identity: identity, ResultSize: 'Unlimited' })).filter(isObject).map(toGroupMember);
@@ -329,14 +349,14 @@ export class ExchangeClient {
     const nested = members.filter((m) => isGroupType(m.recipientTypeDetails)).map((m): FoundGroup => ({ header: memberAsGroup(m) })).filter((n) => n.header.name !== '');
     if (!isSecurityGroupType(header.recipientTypeDetails)) return { group: { ...header, members }, nested, failed: [] };
 
-    let names: string[];
-    try {
-      const o = (await this.invokeCommand('Get-Group', { Identity: identity })).find(isObject);
-      if (!o) throw new OwnersyncError(`Get-Group did not find '${header.name}', which Get-DistributionGroupMember read`);
-      names = groupMemberNames(o);
-    } catch (err) {
-      return unknown(err);
+    let names = g.memberNames;
+    if (names === undefined) {
+      const found = await this.lookupGroup(identity);
+      if (found.kind === 'failed') return unreadGroup(header, found.error);
+      if (found.kind === 'other') return unreadGroup(header, `Get-Group did not find '${header.name}', which Get-DistributionGroupMember read`);
+      names = found.group.memberNames;
     }
+    if (!names) return unreadGroup(header, NO_MEMBERS_LIST);
     const listed = new Set(members.flatMap((m) => (m.name !== undefined ? [m.name.toLowerCase()] : [])));
     const beyond = await this.membersByName(header, names.filter((n) => !listed.has(n.toLowerCase())));
     return { group: { ...header, members: [...members, ...(beyond.group.members ?? [])] }, nested: [...nested, ...beyond.nested], failed: beyond.failed };
@@ -348,10 +368,9 @@ export class ExchangeClient {
    * name is looked up with Get-Group, and a group found becomes a member with its type
    * and guid (so core finds the nested group) and is expanded in turn.
    */
-  private async membersByName(header: GroupHeader, names: string[]): Promise<Expanded> {
-    // Without the user list every name is looked up: slower, never wrong.
-    const users = await this.listUsers().catch((): ExchangeUser[] => []);
-    const userNames = new Set(users.flatMap((u) => (u.name !== undefined ? [u.name.toLowerCase()] : [])));
+  private async membersByName(header: GroupHeader, names: string[] | null | undefined): Promise<Expanded> {
+    if (!names) return unreadGroup(header, NO_MEMBERS_LIST);
+    const userNames = names.length > 0 ? await this.userNames() : new Set<string>();
     const looked = await Promise.all(
       names.map(async (name) => [name, userNames.has(name.toLowerCase()) ? ({ kind: 'other' } as Lookup) : await this.lookupGroup(name)] as const),
     );
@@ -604,6 +623,24 @@ function readPage(body: unknown): Page | undefined {
   const raw = body['@adminapi.warnings'];
   const warnings = Array.isArray(raw) ? raw.flatMap((w) => (typeof w === 'string' && w.trim() !== '' ? [w.trim()] : [])) : [];
   return { items: Array.isArray(value) ? value : [], ...(typeof link === 'string' && link !== '' ? { next: link } : {}), warnings };
+}
+
+/** Why a group's members are unknown when Get-Group's reply has no list of them. */
+const NO_MEMBERS_LIST = 'Get-Group returned no readable Members list';
+
+/** A group whose members could not be read: core holds the removals of its mailboxes' groups. */
+function unreadGroup(header: GroupHeader, memberError: string): Expanded {
+  return { group: { ...header, members: null, memberError }, nested: [], failed: [] };
+}
+
+/**
+ * The one object a lookup by Identity returned, undefined for none, or why it is no answer:
+ * several objects for one Identity must not be resolved to the first of them.
+ */
+function onlyObject(items: unknown[], cmdlet: string, identity: string): WireObject | undefined | string {
+  const objects = items.filter(isObject);
+  if (objects.length > 1) return `${cmdlet} '${identity}' returned ${objects.length} objects, not one`;
+  return objects[0];
 }
 
 /** Whether a call asks for every object (`ResultSize: Unlimited`): only then are page links followed. */

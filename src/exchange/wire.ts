@@ -177,14 +177,20 @@ export function isSecurityGroupType(recipientTypeDetails: string | undefined): b
   return recipientTypeDetails !== undefined && /securitygroup$/i.test(recipientTypeDetails);
 }
 
-/** The `Members` of a Get-Group object: member names (objects reduced to their Name). */
-export function groupMemberNames(o: WireObject): string[] {
+/**
+ * The `Members` of a Get-Group object, as names (objects reduced to their Name), or
+ * undefined when there is no list or an entry has no name: the members are then unknown,
+ * which must never be read as "none".
+ */
+export function groupMemberNames(o: WireObject): string[] | undefined {
   const v = prop(o, 'Members');
-  const list = Array.isArray(v) ? v : typeof v === 'string' ? [v] : [];
+  const list = Array.isArray(v) ? v : typeof v === 'string' ? [v] : undefined;
+  if (list === undefined) return undefined;
   const out: string[] = [];
   for (const m of list) {
     const name = typeof m === 'string' ? m.trim() : isObject(m) ? (str(m, 'Name', 'DisplayName') ?? '') : '';
-    if (name !== '') out.push(name);
+    if (name === '') return undefined;
+    out.push(name);
   }
   return out;
 }

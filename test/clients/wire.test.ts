@@ -95,6 +95,28 @@ describe('Exchange requests', () => {
     await expect(exchange().listUsers()).rejects.toThrow(/\(Get-User\) returned 200 with a body that is no result/);
   });
 
+  // A group's members are unknown, never "none", when Get-Group's reply lists none (no
+  // `Members`), and a lookup that returns several objects for one Identity is no answer:
+  // either would otherwise make holders disappear and their removal be planned.
+  it('a Get-Group reply without a Members list leaves the group unread, not empty', async () => {
+    server.setHandler((req, res) => {
+      if (req.headers['x-cmdletname'] === 'Get-Recipient') return res.end('{"value":[]}');
+      res.end(JSON.stringify({ value: [{ Name: 'GG-X', RecipientTypeDetails: 'UniversalSecurityGroup', Guid: '0b0b0b0b-0000-4000-8000-000000000001' }] }));
+    });
+    const { groups, failedLookups } = await exchange().resolveGroups(['GG-X']);
+    expect(failedLookups).toEqual([]);
+    expect(groups.map((g) => [g.name, g.members, g.memberError])).toEqual([['GG-X', null, 'Get-Group returned no readable Members list']]);
+  });
+
+  it('a lookup that returns several objects for one Identity is a failed lookup', async () => {
+    server.setHandler((_req, res) =>
+      res.end(JSON.stringify({ value: [1, 2].map((n) => ({ Name: 'SG-X', RecipientTypeDetails: 'MailUniversalSecurityGroup', Guid: `0b0b0b0b-0000-4000-8000-00000000000${n}` })) })),
+    );
+    const { groups, failedLookups } = await exchange().resolveGroups(['SG-X']);
+    expect(groups).toEqual([]);
+    expect(failedLookups).toEqual([{ identity: 'SG-X', error: "Get-Recipient 'SG-X' returned 2 objects, not one" }]);
+  });
+
   it('sends up to 10 InvokeCommand sub-requests per $batch', async () => {
     server.setHandler((req, res, body) => {
       const { requests } = JSON.parse(body) as { requests: Array<{ id: string; body: { CmdletInput: { Parameters: { Identity: string } } } }> };
