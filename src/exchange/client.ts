@@ -37,7 +37,7 @@ import {
   toUser,
   USER_PROPERTIES,
 } from './wire.js';
-import { isObject, str, type WireObject } from '../wire-object.js';
+import { isObject, prop, str, type WireObject } from '../wire-object.js';
 
 /** The system mailbox the admin API routes app-only calls through. */
 const SYSTEM_ANCHOR = 'SystemMailbox{bb558c35-97f1-4cb9-8ff7-d53741dc928c}';
@@ -616,7 +616,8 @@ interface Page {
  * exoclient.go; CIPP-API New-ExoRequest.ps1 copes with a null value).
  */
 function readPage(body: unknown): Page | undefined {
-  if (!isObject(body)) return undefined;
+  // An error object is no result, whatever the status said: never "no rows".
+  if (!isObject(body) || prop(body, 'error') !== undefined) return undefined;
   const value = body.value;
   if (value !== undefined && value !== null && !Array.isArray(value)) return undefined;
   const link = body['@odata.nextLink'];

@@ -93,6 +93,9 @@ describe('Exchange requests', () => {
     await expect(exchange().listUsers()).rejects.toThrow(/\(Get-User\) returned 200 with a body that is no result/);
     server.setHandler((_req, res) => res.end('[]'));
     await expect(exchange().listUsers()).rejects.toThrow(/\(Get-User\) returned 200 with a body that is no result/);
+    // An error object without `value` is no empty result either.
+    server.setHandler((_req, res) => res.end('{"error":{"code":"InternalServerError","message":"Something went wrong"}}'));
+    await expect(exchange().listUsers()).rejects.toThrow(/\(Get-User\) returned 200 with a body that is no result/);
   });
 
   // A group's members are unknown, never "none", when Get-Group's reply lists none (no
