@@ -87,8 +87,22 @@ describe('errors: 400 "Invalid Operation", the words in innererror / details', (
     expect([groups, failedLookups]).toEqual([[], []]);
     expect(logged(emu, { cmdlet: 'Get-Recipient' }).map((x) => x.status)).toEqual([400]);
     expect(logged(emu, { cmdlet: 'Get-Group' }).map((x) => x.status)).toEqual([400]);
-    // The body really is the documented envelope.
-    expect(NOT_FOUND_TYPE).toBe('Microsoft.Exchange.Configuration.Tasks.ManagementObjectNotFoundException');
+    // The body really is the documented envelope: its exception type is what the client read.
+    const err = (await client.invokeCommand('Get-Recipient', { Identity: 'Nobody-Knows-Me' }).catch((e: unknown) => e)) as Error;
+    expect(err.message).toContain(`[${NOT_FOUND_TYPE}]`);
+  });
+
+  it('a 400 of any other exception type is a failed lookup, never "not found"', async () => {
+    emu.setFaults({ rules: [{ service: 'exchange', cmdlet: 'Get-Recipient', identity: 'SG-HR-Team', action: 'error', exception: 'System.InvalidOperationException' }] });
+    try {
+      const { client } = exchangeClient(emu, configFor(emu));
+      const { groups, failedLookups } = await client.resolveGroups(['SG-HR-Team']);
+      expect(groups).toEqual([]);
+      expect(failedLookups.map((f) => f.identity)).toEqual(['SG-HR-Team']);
+      expect(failedLookups[0]?.error).toContain('[System.InvalidOperationException]');
+    } finally {
+      emu.setFaults({ rules: [] });
+    }
   });
 });
 
