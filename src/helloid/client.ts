@@ -254,7 +254,9 @@ export class HelloIdClient implements HelloIdWriteApi {
     const url = `${this.baseUrl}/api/v1/groups/${encodeURIComponent(groupGuid)}/users/${encodeURIComponent(userGuid)}`;
     const res = await this.send(url, { method: 'DELETE', label: 'remove member', acceptStatuses: [404], ...(options.beforeSend ? { beforeFirstSend: options.beforeSend } : {}) });
     if (res.status === 404) {
-      if (/group\s+not\s+found/i.test(messageOf(res.text))) throw this.refused('DELETE', url, res, 'remove member');
+      // "User not found" (or no text) is the documented answer for a non-member; a missing
+      // group, or a 404 that is no answer (a wrong URL), must not be journaled as done.
+      if (/group\s+not\s+found/i.test(messageOf(res.text)) || !isNotFoundReply(res)) throw this.refused('DELETE', url, res, 'remove member');
       return 'not-a-member';
     }
     return 'removed';

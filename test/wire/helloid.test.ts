@@ -222,6 +222,14 @@ describe('HelloID wire formats', () => {
     await expect(wrong.getGroup(SALES)).rejects.toThrow(/\(group members\) failed: 404 Not Found/);
   });
 
+  // [wire-formats] "non-member: treat 404 as done" — the 404 that says so ("User not found"),
+  // not any 404: apply journals 'not-a-member' as done, so a wrong URL must be an error.
+  it('a 404 from a wrong URL on DELETE is an error, not "not a member"', async () => {
+    const cfg = configFor(emu);
+    const wrong = helloIdClient(emu, { ...cfg, helloid: { ...cfg.helloid, baseUrl: `${emu.url}/not-helloid` } }).client;
+    await expect(wrong.removeMember(SALES, DAVE)).rejects.toThrow(/\(remove member\) failed: 404 Not Found/);
+  });
+
   // [wire-formats] No documented rate limit; back off on 429 anyway.
   it('backs off on 429 with Retry-After and then succeeds', async () => {
     emu.setFaults({ retryAfterSeconds: 0.01, rules: [{ service: 'helloid', path: '/api/v1/groups', action: 'error', status: 429, times: 2 }] });
