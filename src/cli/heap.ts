@@ -12,7 +12,8 @@
  *
  * The flag is set at run time because it is read each time the limit is recomputed;
  * Node does not accept it in NODE_OPTIONS. A `--heap-growing-percent` given on node's
- * own command line wins.
+ * own command line wins. Only `plan` sets it: the other commands hold little, and the
+ * emulator is a long-running server better left to V8's own pacing.
  */
 import { setFlagsFromString } from 'node:v8';
 

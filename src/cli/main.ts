@@ -7,7 +7,6 @@
 import { Errors, flush, run } from '@oclif/core';
 import { ExitCode, OwnersyncError } from '../errors.js';
 import { redact } from '../redact.js';
-import { keepHeapNearLiveSize } from './heap.js';
 
 export function exitCodeFor(err: unknown): number {
   if (err instanceof OwnersyncError) return err.exitCode;
@@ -27,7 +26,6 @@ function isDebug(argv: string[]): boolean {
 }
 
 export async function main(argv: string[], entryUrl: string): Promise<void> {
-  keepHeapNearLiveSize();
   try {
     await run(argv, entryUrl);
     await flush();

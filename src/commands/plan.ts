@@ -6,6 +6,7 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../cli/base-command.js';
 import { makeChalk } from '../cli/color.js';
+import { keepHeapNearLiveSize } from '../cli/heap.js';
 import { plural } from '../plural.js';
 import { makeProgress } from '../cli/progress.js';
 import { RECORD_FLAGS } from '../cli/record-flags.js';
@@ -42,6 +43,7 @@ export class Plan extends BaseCommand {
   };
 
   async run(): Promise<PlanJsonOutput> {
+    keepHeapNearLiveSize();
     const { flags } = await this.parse(Plan);
     const json = this.jsonEnabled();
     const c = makeChalk({ noColor: flags['no-color'] });
