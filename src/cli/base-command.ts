@@ -5,7 +5,7 @@
  * Commands stay thin: parse, call, render.
  */
 import { Command, Flags } from '@oclif/core';
-import { SIGNING_KEY_ENV } from '../plan/index.js';
+import { SIGNING_KEY_ENV } from '../plan/signature.js';
 import { redact, registerSecret } from '../redact.js';
 import { exitCodeFor } from './main.js';
 
