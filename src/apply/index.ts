@@ -2,7 +2,7 @@
 export * from './types.js';
 export { verifyPlan, formatDuration, type VerifyPlanOptions, type VerifyPlanResult } from './verify.js';
 export { classifyGroup, driftReport, driftRefusal } from './drift.js';
-export { readLiveState, displayProblems, displayRefusal, fitsOwnerGroupRule, type LiveState } from './live-check.js';
+export { readLiveState, displayProblems, displayRefusal, type LiveState } from './live-check.js';
 export { executePlan, type ExecuteOptions, type ExecuteProgress } from './execute.js';
 export { readJournal, JournalWriter, journalKey, settledChanges } from './journal.js';
 export { acquireLock, pidIsAlive, type PlanLock, type LockInfo, type AcquireLockOptions } from './lock.js';

@@ -15,7 +15,7 @@
  */
 import { RefusedError } from '../errors.js';
 import type { EffectiveConfig } from '../config/types.js';
-import { exactNameKey, sameSource } from '../core/naming.js';
+import { exactNameKey, fitsOwnerGroupPattern } from '../core/naming.js';
 import type { HelloIdUser } from '../core/types.js';
 import type { HelloIdWriteApi, LiveGroup } from '../helloid/types.js';
 import type { PlanFile } from '../plan/types.js';
@@ -79,14 +79,6 @@ export async function readLiveState(plan: PlanFile, api: HelloIdWriteApi, concur
   return { groups, users, goneGroups };
 }
 
-/** Does `name`/`source` fit the configuration's owner-group rule (prefix, suffix, source)? */
-export function fitsOwnerGroupRule(name: string, source: string | null, sync: EffectiveConfig['sync']): boolean {
-  const key = nameKey(name);
-  const prefix = exactNameKey(sync.groupPrefix);
-  const suffix = exactNameKey(sync.groupSuffix);
-  return key.length > prefix.length + suffix.length && key.startsWith(prefix) && key.endsWith(suffix) && sameSource(source, sync.groupSource);
-}
-
 /** One line per group or user whose live name does not match the plan; [] when all match. */
 export function displayProblems(plan: PlanFile, live: LiveState, config: EffectiveConfig): string[] {
   const problems: string[] = [];
@@ -105,7 +97,7 @@ export function displayProblems(plan: PlanFile, live: LiveState, config: Effecti
     if (nameKey(now.name) !== nameKey(g.groupName)) {
       problems.push(`${label}: HelloID now calls this group '${now.name}'; the plan (and its reviewer) says '${g.groupName}'`);
     }
-    if (!fitsOwnerGroupRule(now.name, now.source, sync)) {
+    if (!fitsOwnerGroupPattern(now.name.trim(), now.source, sync)) {
       problems.push(
         `${label}: '${now.name}' (source ${now.source || 'Local'}) is not a resource-owner group under this configuration ` +
           `(name '${sync.groupPrefix}…${sync.groupSuffix}', source ${sync.groupSource || 'Local'})`,

@@ -7,6 +7,7 @@ export { parseBool } from './bool.js';
 export {
   buildOwnerGroupIndex,
   exactNameKey,
+  fitsOwnerGroupPattern,
   foldDiacritics,
   foldedNameKey,
   isLocalSource,

@@ -13,7 +13,7 @@
  * groups are indexed once (`buildOwnerGroupIndex`) and every lookup is a Map hit.
  */
 import { OwnersyncError } from '../errors.js';
-import type { HelloIdGroup } from './types.js';
+import type { HelloIdGroup, SyncOptions } from './types.js';
 
 /** The part of the sync options that decides an owner group's name. */
 export interface OwnerGroupNaming {
@@ -71,6 +71,22 @@ export function exactNameKey(name: string): string {
 /** Key of the diacritics-insensitive fallback pass. */
 export function foldedNameKey(name: string): string {
   return foldDiacritics(name).toLowerCase();
+}
+
+/**
+ * Whether a HelloID group has the owner-group shape: the configured source, and a name
+ * made of groupPrefix, something, groupSuffix, compared as the owner-group match compares
+ * names (case-insensitively, else also without diacritics).
+ */
+export function fitsOwnerGroupPattern(name: string, source: string | null | undefined, opts: Pick<SyncOptions, 'groupPrefix' | 'groupSuffix' | 'groupSource'>): boolean {
+  if (!sameSource(source, opts.groupSource)) return false;
+  const fits = (key: (s: string) => string): boolean => {
+    const n = key(name);
+    const prefix = key(opts.groupPrefix);
+    const suffix = key(opts.groupSuffix);
+    return n.length > prefix.length + suffix.length && n.startsWith(prefix) && n.endsWith(suffix);
+  };
+  return fits(exactNameKey) || fits(foldedNameKey);
 }
 
 /** A prebuilt index of the candidate groups of one source. */

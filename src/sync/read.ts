@@ -18,6 +18,7 @@ import {
   computeDesiredState,
   computeDiff,
   exactNameKey,
+  fitsOwnerGroupPattern,
   foldedNameKey,
   isEffectiveFullAccess,
   isSystemTrustee,
@@ -128,15 +129,9 @@ export async function readSnapshots(
   // read on a guess, when every shared mailbox is in scope (no mailboxFilter) so such a
   // group almost surely belongs to one; at most SPECULATIVE_READS, so a wrong guess costs
   // little. Without the guess HelloID would idle while Exchange lists the mailboxes.
-  const prefix = exactNameKey(opts.groupPrefix);
-  const suffix = exactNameKey(opts.groupSuffix);
-  const guess = !opts.mailboxFilter && prefix.length + suffix.length > 0;
+  const guess = !opts.mailboxFilter && opts.groupPrefix.length + opts.groupSuffix.length > 0;
   let guessed = 0;
-  const looksLikeOwnerGroup = (g: HelloIdGroup): boolean => {
-    if (normaliseSource(g.source) !== source) return false;
-    const name = exactNameKey(g.name);
-    return name.length > prefix.length + suffix.length && name.startsWith(prefix) && name.endsWith(suffix);
-  };
+  const looksLikeOwnerGroup = (g: HelloIdGroup): boolean => fitsOwnerGroupPattern(g.name, g.source, opts);
   const scope: { isCandidate?: (g: HelloIdGroup) => boolean } = {};
   const earlyPages: HelloIdGroup[][] = [];
   const readCandidates = (groups: HelloIdGroup[]): void => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  fitsOwnerGroupPattern,
   buildOwnerGroupIndex,
   foldDiacritics,
   isLocalSource,
@@ -110,5 +111,23 @@ describe('matchOwnerGroup', () => {
   it('accepts the minimal {groupGuid, name, source} shape', () => {
     const r = matchOwnerGroup('x', [{ groupGuid: 'g', name: 'X', source: null }], { groupSource: 'local' });
     expect(r).toEqual({ kind: 'match', group: { groupGuid: 'g', name: 'X', source: null } });
+  });
+});
+
+describe('fitsOwnerGroupPattern (apply refuses a planned group that no longer fits; plan guesses early reads by it)', () => {
+  const rule = { groupPrefix: 'Équipe ', groupSuffix: ' Owners', groupSource: 'Local' };
+
+  it('compares names as the owner-group match does: case-insensitively, else without diacritics', () => {
+    expect(fitsOwnerGroupPattern('Équipe Sales Owners', 'Local', rule)).toBe(true);
+    expect(fitsOwnerGroupPattern('équipe sales OWNERS', null, rule)).toBe(true);
+    // Matched on the pass without diacritics by plan, so it must fit at apply too.
+    expect(fitsOwnerGroupPattern('Equipe Sales Owners', '', rule)).toBe(true);
+  });
+
+  it('needs something between prefix and suffix, the prefix, the suffix and the source', () => {
+    expect(fitsOwnerGroupPattern('Équipe  Owners', 'Local', { ...rule, groupPrefix: 'Équipe  ', groupSuffix: 'Owners' })).toBe(false);
+    expect(fitsOwnerGroupPattern('Sales Owners', 'Local', rule)).toBe(false);
+    expect(fitsOwnerGroupPattern('Équipe Sales', 'Local', rule)).toBe(false);
+    expect(fitsOwnerGroupPattern('Équipe Sales Owners', 'AzureAD', rule)).toBe(false);
   });
 });
