@@ -3,9 +3,9 @@ import { describe, expect, it } from 'vitest';
 import {
   computeDesiredState,
   computeDiff,
-  matchOwnerGroup,
   type DesiredState,
   type DiffResult,
+  type HelloIdGroup,
   type HelloIdSnapshot,
   type SyncOptions,
 } from '../../src/core/index.js';
@@ -19,15 +19,32 @@ function run(t: Tenant): { desired: DesiredState; diff: DiffResult } {
 }
 
 /**
+ * The owner group of a name, written out from spec §3 rule 5 with no code from src: among
+ * the groups of the configured source (empty or null means Local), the name compared
+ * case-insensitively, and only when nothing matches, without diacritics (NFD, combining
+ * marks dropped); several groups → none (the mailbox is skipped).
+ */
+function ownerGroupOf(name: string, groups: readonly HelloIdGroup[], opts: SyncOptions): HelloIdGroup | undefined {
+  const sourceOf = (s: string | null | undefined): string => ((s ?? '').trim() === '' ? 'local' : (s ?? '').trim().toLowerCase());
+  const candidates = groups.filter((g) => sourceOf(g.source) === sourceOf(opts.groupSource));
+  const passes = [(s: string): string => s.normalize('NFC').toLowerCase(), (s: string): string => s.normalize('NFD').replace(/\p{M}/gu, '').toLowerCase()];
+  for (const key of passes) {
+    const hits = new Map(candidates.filter((g) => key(g.name) === key(name)).map((g) => [g.groupGuid.toLowerCase(), g] as const));
+    if (hits.size > 0) return hits.size === 1 ? [...hits.values()][0] : undefined;
+  }
+  return undefined;
+}
+
+/**
  * The desired userGuids per HelloID group, computed independently of computeDiff's
- * machinery: owner group by matchOwnerGroup, holder → HelloID user by a plain scan.
+ * machinery: owner group by ownerGroupOf, holder → HelloID user by a plain scan.
  */
 function desiredGuids(desired: DesiredState, helloid: HelloIdSnapshot, opts: SyncOptions): Map<string, Set<string>> {
   const out = new Map<string, Set<string>>();
   for (const mb of desired.mailboxes) {
-    const m = matchOwnerGroup(mb.ownerGroupName, helloid.groups, opts);
-    if (m.kind !== 'match') continue;
-    const key = m.group.groupGuid.toLowerCase();
+    const group = ownerGroupOf(mb.ownerGroupName, helloid.groups, opts);
+    if (!group) continue;
+    const key = group.groupGuid.toLowerCase();
     const set = out.get(key) ?? new Set<string>();
     out.set(key, set);
     for (const h of mb.holders) {
