@@ -76,6 +76,24 @@ describe('apply against a misbehaving HelloID', () => {
     expect(receipt.summary.done + receipt.summary.already).toBe(13);
   });
 
+  // Spec §6: network errors are retried. The emulator resets the connection before the
+  // write is carried out (a write done whose reply is lost is not modelled).
+  it('connection resets on HelloID writes: retried, exit 0, planned state, no write executed twice', async () => {
+    e.emulator.setFaults({
+      rules: [
+        { service: 'helloid', method: 'DELETE', action: 'reset', times: 1 },
+        { service: 'helloid', method: 'POST', action: 'reset', times: 2 },
+      ],
+    });
+    const r = await e.run(['apply', file]);
+    expect(r.code, show(r)).toBe(0);
+    expect(snapshot(e.emulator)).toEqual(applied());
+    expect(tracker!.repeated()).toEqual([]);
+    expect(tracker!.keys()).toEqual(planKeys(plan));
+    expect(e.emulator.stats().log.filter((l) => l.service === 'helloid' && l.fault === 'reset')).toHaveLength(3);
+    expect(readReceipt(e.file(`${file}.receipt.json`)).summary).toMatchObject({ total: 13, failed: 0, skipped: 0 });
+  });
+
   it('a HelloID concurrency limit of 1 with apply.concurrency 4: 429s, still exit 0 and the planned state', async () => {
     e.emulator.setFaults({ concurrency: { helloid: 1 }, serviceLatencyMs: { helloid: 30 }, retryAfterSeconds: 0.05 });
     const r = await e.run(['apply', file]);
