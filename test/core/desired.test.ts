@@ -219,7 +219,7 @@ describe('computeDesiredState: groups', () => {
   it('a group whose member read failed makes the mailbox incomplete', () => {
     const broken = xgroup('Broken', null, { memberError: 'GET members → 500' });
     const d = run([fa('Broken'), fa('alice@contoso.com')], [broken]);
-    expect(d.mailboxes[0]!.unknown).not.toEqual([]);
+    expect(d.mailboxes[0]!.unknown).toEqual([{ subject: 'Broken', reason: 'members could not be read' }]);
     expect(brief(d.mailboxes[0]!.holders)).toEqual(['alice@contoso.com direct']);
     expect(d.warnings).toEqual([expect.objectContaining({ code: 'group-read-failed', subject: 'Broken', message: expect.stringContaining('500') })]);
   });
@@ -228,7 +228,7 @@ describe('computeDesiredState: groups', () => {
     const inner = xgroup('Inner', null);
     const outer = xgroup('Outer', [userMember(alice), groupMember(inner)]);
     const d = run([fa('Outer')], [outer, inner]);
-    expect(d.mailboxes[0]!.unknown).not.toEqual([]);
+    expect(d.mailboxes[0]!.unknown).toEqual([{ subject: 'Inner', reason: 'members could not be read' }]);
     expect(d.warnings.map((w) => [w.code, w.subject])).toEqual([['group-read-failed', 'Inner']]);
     expect(d.warnings[0]!.message).toContain('Outer > Inner');
   });
@@ -236,7 +236,7 @@ describe('computeDesiredState: groups', () => {
   it('a nested group that was not read at all makes the mailbox incomplete', () => {
     const outer = xgroup('Outer', [userMember(alice), { name: 'Missing', guid: 'nope', recipientTypeDetails: 'MailUniversalSecurityGroup' }]);
     const d = run([fa('Outer')], [outer]);
-    expect(d.mailboxes[0]!.unknown).not.toEqual([]);
+    expect(d.mailboxes[0]!.unknown).toEqual([{ subject: 'Missing', reason: "member of 'Outer': a nested group that was not read" }]);
     expect(d.warnings.map((w) => [w.code, w.subject])).toEqual([['group-read-failed', 'Missing']]);
   });
 
@@ -244,7 +244,7 @@ describe('computeDesiredState: groups', () => {
     const chain = Array.from({ length: 80 }, (_, i) => xgroup(`Level-${i}`, [userMember(alice)]));
     for (let i = 0; i < chain.length - 1; i++) chain[i]!.members!.push(groupMember(chain[i + 1]!));
     const d = run([fa('Level-0'), fa('bob@contoso.com')], chain);
-    expect(d.mailboxes[0]!.unknown).not.toEqual([]);
+    expect(d.mailboxes[0]!.unknown).toEqual([{ subject: 'Level-0', reason: 'nesting too deep or too wide to expand' }]);
     expect(brief(d.mailboxes[0]!.holders)).toEqual(['Bob@Contoso.com direct']);
     expect(d.warnings).toEqual([expect.objectContaining({ code: 'group-read-failed', subject: 'Level-0', message: expect.stringContaining('too deep or too wide') })]);
   });
@@ -256,7 +256,7 @@ describe('computeDesiredState: groups', () => {
     for (const grp of layers[layers.length - 1]!) grp.members = [userMember(carol)];
     const top = xgroup('Top', layers[0]!.map(groupMember));
     const d = run([fa('Top')], [top, ...layers.flat()]);
-    expect(d.mailboxes[0]!.unknown).not.toEqual([]);
+    expect(d.mailboxes[0]!.unknown).toEqual([{ subject: 'Top', reason: 'nesting too deep or too wide to expand' }]);
     expect(d.warnings.map((w) => w.code)).toEqual(['group-read-failed']);
   });
 
