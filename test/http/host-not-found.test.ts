@@ -24,8 +24,18 @@ describe('an unresolvable host', () => {
   });
 
   it('the client passes its hostSetting into the error it throws', async () => {
+    // Without a proxy: a proxy would answer instead of the resolver (test/http/proxy.test.ts covers that path).
+    const proxyVars = ['HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy', 'NO_PROXY', 'no_proxy'];
+    const saved = Object.fromEntries(proxyVars.map((k) => [k, process.env[k]]));
+    for (const k of proxyVars) delete process.env[k];
+    await closeSharedDispatchers();
     const http = new HttpClient({ service: 'helloid', hostSetting: 'helloid.baseUrl', maxAttempts: 1 });
-    const err = await http.request('https://ownersync-test.invalid/api/v1/users').catch((e: unknown) => e);
+    const err = await http
+      .request('https://ownersync-test.invalid/api/v1/users')
+      .catch((e: unknown) => e)
+      .finally(() => {
+        for (const k of proxyVars) if (saved[k] !== undefined) process.env[k] = saved[k];
+      });
     expect(err).toBeInstanceOf(HttpError);
     const message = (err as HttpError).message;
     expect(message).toMatch(/^GET https:\/\/ownersync-test\.invalid\/api\/v1\/users failed: the host name could not be resolved \((ENOTFOUND|EAI_AGAIN)\); check helloid\.baseUrl in the configuration\. /);
