@@ -5,5 +5,5 @@ export { ExchangeClient, type ExchangeClientOptions } from './client.js';
 export { MsalNetworkModule } from './msal-network.js';
 export { createExchangeClient, type ExchangeSetupOptions } from './read.js';
 export { ExchangeApiError } from './errors.js';
-export { toMailbox, toPermissionEntries, toUser, toGroupMember } from './wire.js';
+export { toPermissionEntries } from './wire.js';
 export { checkExchangeOnline } from './online.js';

@@ -92,7 +92,7 @@ function objectOf(body: unknown, idField: string): WireObject | undefined {
   return str(first, idField) === undefined && isObject(inner) ? inner : first;
 }
 
-export function toHelloIdUser(o: WireObject): HelloIdUser | undefined {
+function toHelloIdUser(o: WireObject): HelloIdUser | undefined {
   const userGuid = str(o, 'userGUID', 'userGuid', 'userId');
   const userName = str(o, 'userName', 'username');
   if (userGuid === undefined || userName === undefined) return undefined;
@@ -102,7 +102,7 @@ export function toHelloIdUser(o: WireObject): HelloIdUser | undefined {
   return user;
 }
 
-export function toHelloIdGroup(o: WireObject): HelloIdGroup | undefined {
+function toHelloIdGroup(o: WireObject): HelloIdGroup | undefined {
   const groupGuid = str(o, 'groupGuid', 'groupGUID', 'groupId');
   const name = str(o, 'name', 'groupName', 'displayName');
   if (groupGuid === undefined || name === undefined) return undefined;

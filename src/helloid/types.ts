@@ -32,8 +32,6 @@ export interface HelloIdWriteApi {
    * keeps at most apply.concurrency calls going.
    */
   readonly boundsInFlight?: boolean;
-  /** Current member userGUIDs of a group (fresh read, no cache). */
-  getGroupMembers(groupGuid: string): Promise<string[]>;
   /** A group's name, source and members in one fresh read; undefined when HelloID answers 404 "Group not found". */
   getGroup(groupGuid: string): Promise<LiveGroup | undefined>;
   /** Every user the list returns (paged; deleted users are not in it). Optional: apply reads users one by one without it. */
