@@ -13,7 +13,7 @@
 import { RefusedError } from '../errors.js';
 import type { EffectiveConfig } from '../config/types.js';
 import { checkLimits } from '../core/limits.js';
-import type { LimitViolation, ManagedGroup } from '../core/types.js';
+import type { LimitViolation } from '../core/types.js';
 import { approvalStatuses, type ApprovalStatus } from '../plan/approval-status.js';
 import { tamperedMessage, verifyIntegrity } from '../plan/digest.js';
 import { signatureRefusal } from '../plan/signature-check.js';
@@ -159,9 +159,8 @@ function expiryRefusal(plan: PlanFile, file: string, config: EffectiveConfig, no
  * maxRemovals and allowEmptyingGroups need only the affected groups and are exact.
  */
 function limitsRefusal(plan: PlanFile, file: string, config: EffectiveConfig): string | undefined {
-  const groups: ManagedGroup[] = plan.groups.map((g) => ({ ...g, mailboxDisplayName: g.mailbox, holdReasons: [] }));
   const overridden = new Set(plan.overrides.flatMap((o) => o.violations).map(violationKey));
-  const unrecorded = checkLimits(groups, plan.changes, config.sync.limits).filter(
+  const unrecorded = checkLimits(plan.groups, plan.changes, config.sync.limits).filter(
     (v) => v.rule !== 'maxRemovalPercent' && !overridden.has(violationKey(v)),
   );
   if (unrecorded.length === 0) return undefined;

@@ -231,7 +231,7 @@ function diffGroup(owned: OwnedGroup, users: HelloIdUsers, ctx: { opts: SyncOpti
   const { wanted, unmapped } = desiredMembers(owned, users, warnings);
   const held = holdReasons(owned, unmapped, ctx);
   const members = Array.isArray(group.members) ? [...new Set(group.members.filter((m) => typeof m === 'string').map((m) => m.toLowerCase()))].sort() : undefined;
-  const base = { groupGuid: guid, groupName, mailbox, mailboxDisplayName: (mailboxes[0] as DesiredMailbox).displayName };
+  const base = { groupGuid: guid, groupName, mailbox };
   if (members === undefined) {
     warnings.push({
       code: 'incomplete-read',

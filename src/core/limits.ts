@@ -21,7 +21,10 @@ function formatPercent(p: number): string {
  * which groups a plan would empty. Violations come in a fixed order: maxRemovals,
  * maxRemovalPercent, then one allowEmptyingGroups violation per group by name.
  */
-export function checkLimits(groups: readonly ManagedGroup[], changes: readonly Change[], limits: RemovalLimits): LimitViolation[] {
+/** The fields of a managed group the limits look at (a plan's groups have them too). */
+export type LimitedGroup = Pick<ManagedGroup, 'groupGuid' | 'groupName' | 'mailbox' | 'observedMembers'>;
+
+export function checkLimits(groups: readonly LimitedGroup[], changes: readonly Change[], limits: RemovalLimits): LimitViolation[] {
   const violations: LimitViolation[] = [];
   const removesByGroup = new Map<string, Set<string>>();
   const addsByGroup = new Set<string>();

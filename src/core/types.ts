@@ -251,7 +251,6 @@ export interface ManagedGroup {
   groupGuid: string;
   groupName: string;
   mailbox: string;
-  mailboxDisplayName: string;
   /** userGUIDs observed at plan time, sorted. */
   observedMembers: string[];
   /** userGUIDs after the changes, sorted. */

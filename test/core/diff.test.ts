@@ -298,7 +298,6 @@ describe('computeDiff: ordering and outputs', () => {
         groupGuid: g('hg:Quiet Resource Owners'),
         groupName: 'Quiet Resource Owners',
         mailbox: 'q@contoso.com',
-        mailboxDisplayName: 'Quiet',
         observedMembers: [hAlice.userGuid],
         plannedMembers: [hAlice.userGuid],
         holdReasons: [],

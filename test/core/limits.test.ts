@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { checkLimits, type Change, type ManagedGroup, type RemovalLimits } from '../../src/core/index.js';
 
 function group(guid: string, observed: string[], planned: string[] = observed): ManagedGroup {
-  return { groupGuid: guid, groupName: `Group ${guid.toUpperCase()}`, mailbox: `${guid}@contoso.com`, mailboxDisplayName: guid, observedMembers: observed, plannedMembers: planned, holdReasons: [] };
+  return { groupGuid: guid, groupName: `Group ${guid.toUpperCase()}`, mailbox: `${guid}@contoso.com`, observedMembers: observed, plannedMembers: planned, holdReasons: [] };
 }
 function change(action: Change['action'], groupGuid: string, userGuid: string): Change {
   return { action, groupGuid, groupName: `Group ${groupGuid.toUpperCase()}`, userGuid, userName: userGuid, mailbox: `${groupGuid}@contoso.com`, reason: '' };
