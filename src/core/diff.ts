@@ -21,7 +21,7 @@
  * holders, and an 'ambiguous-owner-group' warning names the mailboxes.
  */
 import { checkLimits } from './limits.js';
-import { buildOwnerGroupIndex, normaliseSource, type OwnerGroupIndex } from './naming.js';
+import { buildOwnerGroupIndex, isLocalSource, type OwnerGroupIndex } from './naming.js';
 import { cmp, sortWarnings } from './order.js';
 import type {
   Change,
@@ -72,7 +72,7 @@ interface OwnedGroup {
 }
 
 function sourceLabel(opts: SyncOptions): string {
-  return normaliseSource(opts.groupSource) === 'local' ? 'Local' : opts.groupSource;
+  return isLocalSource(opts.groupSource) ? 'Local' : opts.groupSource;
 }
 
 /** Rule 5: each mailbox's owner group; mailboxes with none or several are skipped with a warning. */
