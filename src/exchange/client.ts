@@ -195,7 +195,15 @@ export class ExchangeClient {
     // $batch body around them) are garbage at once instead of living until the last batch.
     const read = new Array<{ permissions: PermissionEntry[] } | { error: string }>(total);
     const keep = (i: number, r: CommandResult): void => {
-      read[i] = r.ok ? { permissions: toPermissionEntries(r.items) } : { error: r.error };
+      if (!r.ok) {
+        read[i] = { error: r.error };
+        return;
+      }
+      try {
+        read[i] = { permissions: toPermissionEntries(r.items) };
+      } catch (err) {
+        read[i] = { error: errorText(err) };
+      }
     };
     // ResultSize Unlimited: anything less may be cut with a page link that cannot be followed.
     const command = (m: Mailbox): Command => ({ cmdlet: 'Get-MailboxPermission', parameters: { Identity: mailboxIdentity(m), ResultSize: 'Unlimited' } });

@@ -5,6 +5,7 @@
  * module versions have been seen to differ; core never sees a wire shape.
  */
 import type { ExchangeGroup, ExchangeUser, GroupMember, LooseBool, Mailbox, PermissionEntry } from '../core/types.js';
+import { OwnersyncError } from '../errors.js';
 import { redact } from '../redact.js';
 import { isObject, prop, str, type WireObject } from '../wire-object.js';
 
@@ -22,7 +23,8 @@ function looseBool(v: unknown): LooseBool {
  */
 const sharedRights = new Map<string, readonly string[]>();
 
-function rights(v: unknown): string[] {
+/** A row's AccessRights (an array or a comma string), or undefined when they are neither. */
+function rights(v: unknown): string[] | undefined {
   const out: string[] = [];
   const add = (s: string): void => {
     for (const part of s.split(',')) {
@@ -31,7 +33,8 @@ function rights(v: unknown): string[] {
     }
   };
   if (typeof v === 'string') add(v);
-  else if (Array.isArray(v)) for (const item of v) if (typeof item === 'string') add(item);
+  else if (Array.isArray(v) && v.every((item) => typeof item === 'string')) for (const item of v) add(item);
+  else return undefined;
   const key = out.join(',');
   let shared = sharedRights.get(key);
   if (shared === undefined) {
@@ -39,6 +42,18 @@ function rights(v: unknown): string[] {
     sharedRights.set(key, shared);
   }
   return shared as string[];
+}
+
+/**
+ * A row's rights, or a throw when they cannot be read: a row whose rights are unknown may
+ * be a FullAccess grant, so the mailbox's read fails (its holders are then unknown, and
+ * its owner group's removals held) rather than the row being taken for "no rights".
+ */
+function rightsOf(row: WireObject, trustee: string): string[] {
+  const v = prop(row, 'AccessRights');
+  const r = rights(v);
+  if (r === undefined) throw new OwnersyncError(`a Get-MailboxPermission row for '${trustee}' has AccessRights that are no list of rights (${JSON.stringify(v) ?? 'absent'})`);
+  return r;
 }
 
 /** The trustee of a row: `User` is normally a string; an object is reduced to its best name. */
@@ -49,7 +64,7 @@ function trusteeOf(row: WireObject): string {
   return u === undefined || u === null ? '' : String(u);
 }
 
-/** Get-MailboxPermission rows → PermissionEntry[] (one row may carry several in PermissionList). */
+/** Get-MailboxPermission rows → PermissionEntry[] (one row may carry several in PermissionList); throws when a row's rights cannot be read. */
 export function toPermissionEntries(rows: unknown[]): PermissionEntry[] {
   const out: PermissionEntry[] = [];
   for (const row of rows) {
@@ -61,7 +76,7 @@ export function toPermissionEntries(rows: unknown[]): PermissionEntry[] {
         if (!isObject(p)) continue;
         out.push({
           trustee: typeof prop(p, 'User') === 'string' ? (prop(p, 'User') as string) : trustee,
-          accessRights: rights(prop(p, 'AccessRights')),
+          accessRights: rightsOf(p, trustee),
           isInherited: looseBool(prop(p, 'IsInherited')),
           deny: looseBool(prop(p, 'Deny')),
         });
@@ -70,7 +85,7 @@ export function toPermissionEntries(rows: unknown[]): PermissionEntry[] {
     }
     out.push({
       trustee,
-      accessRights: rights(prop(row, 'AccessRights')),
+      accessRights: rightsOf(row, trustee),
       isInherited: looseBool(prop(row, 'IsInherited')),
       deny: looseBool(prop(row, 'Deny')),
     });

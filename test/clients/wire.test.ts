@@ -197,6 +197,15 @@ describe('tolerant permission parsing', () => {
     expect(rows.filter(isEffectiveFullAccess).map((r) => r.trustee)).toEqual(['a@x', 'b@x']);
   });
 
+  it('a row whose AccessRights are no list of rights fails the mailbox\u2019s read, not the row (it may grant FullAccess)', async () => {
+    server.setHandler((_req, res) =>
+      res.end(JSON.stringify({ value: [{ User: 'a@x', AccessRights: ['FullAccess'], IsInherited: false, Deny: false }, { User: 'b@x', AccessRights: 7, IsInherited: false, Deny: false }] })),
+    );
+    const [read] = await exchange(false).readPermissions([{ guid: 'g1', displayName: 'One', primarySmtpAddress: 'one@x', permissions: null }]);
+    expect(read?.permissions).toBeNull();
+    expect(read?.permissionError).toBe("a Get-MailboxPermission row for 'b@x' has AccessRights that are no list of rights (7)");
+  });
+
   it('reads the same holders whatever row style the service uses', async () => {
     const holders = async (options: Parameters<typeof startEmulator>[0]): Promise<string[]> => {
       const emu = await startEmulator(options);
